@@ -1,0 +1,37 @@
+# structloc: two commands set up a fresh machine.
+#   make book   install everything, execute every chapter (quick mode) and build the HTML book
+#   make test   install everything and run the test suite
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+# A CPU build of torch where none is installed. On a machine whose pip does not serve a CPU
+# wheel for this spec, add: TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/cpu"
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+STRUCTLOC_MODE ?= quick
+
+.PHONY: install torch book test sync-notebooks check-notebooks benchmarks clean
+
+torch:
+	@$(PYTHON) -c "import torch" 2>/dev/null && echo "torch already installed: keeping it" || \
+		$(PIP) install $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+
+install: torch
+	$(PIP) install -r requirements.txt
+
+book: install check-notebooks
+	STRUCTLOC_MODE=$(STRUCTLOC_MODE) $(PYTHON) -m jupyter_book build . -W --keep-going
+
+test: install
+	$(PYTHON) -m pytest -n 2 --dist loadfile
+
+sync-notebooks:
+	$(PYTHON) -m jupytext --sync book/*.md
+
+check-notebooks:
+	$(PYTHON) tools/check_notebooks.py
+
+benchmarks: install
+	$(PYTHON) benchmarks/bench_simulate.py
+
+clean:
+	rm -rf _build
