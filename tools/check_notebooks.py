@@ -1,0 +1,149 @@
+#!/usr/bin/env python
+"""Check (or fix) that every book chapter's jupytext .md agrees with its paired .ipynb.
+
+For every ``book/*.md`` with a jupytext header:
+
+- the paired ``.ipynb`` exists next to it and has the same cells (type and source);
+- the ``.ipynb`` has no outputs, execution counts or saved widget state;
+- the "Open in Colab" badge and the Colab install cell use the repository URL and branch of
+  ``_config.yml`` (the one place the URL lives) and point at the chapter's own notebook.
+
+Usage::
+
+    python tools/check_notebooks.py          # exit 1 and list problems
+    python tools/check_notebooks.py --fix    # rewrite URLs in the .md, regenerate stripped .ipynb
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+
+BADGE_RE = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]*\)")
+INSTALL_RE = re.compile(r"git\+https?://[^\s\"'@]+(?:@[\w./-]+)?")
+
+
+def repository(root: Path = ROOT) -> tuple[str, str]:
+    """Repository URL (without trailing slash or .git) and branch from ``_config.yml``."""
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    repo = config.get("repository") or {}
+    url = str(repo.get("url", "")).rstrip("/")
+    if url.endswith(".git"):
+        url = url[:-4]
+    if not re.fullmatch(r"https://github\.com/[\w.-]+/[\w.-]+", url):
+        raise ValueError(f"_config.yml repository.url must be https://github.com/<owner>/<repo>, got {url!r}")
+    return url, str(repo.get("branch", "main"))
+
+
+def colab_link(md_path: Path, url: str, branch: str, root: Path = ROOT) -> str:
+    """The Colab URL of a chapter's paired notebook."""
+    rel = md_path.with_suffix(".ipynb").resolve().relative_to(root.resolve()).as_posix()
+    owner_repo = url.removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{rel}"
+
+
+def install_spec(url: str, branch: str) -> str:
+    """The pip requirement the Colab install cell uses."""
+    return f"git+{url}@{branch}"
+
+
+def is_paired_chapter(md_path: Path) -> bool:
+    """True for a .md file that starts with a jupytext header (a notebook chapter)."""
+    text = md_path.read_text()
+    return text.startswith("---") and "jupytext:" in text.split("\n---", 1)[0]
+
+
+def chapters(book: Path = BOOK) -> list[Path]:
+    """The notebook chapters (jupytext .md files) in ``book``."""
+    return sorted(p for p in book.glob("*.md") if is_paired_chapter(p))
+
+
+def cells_of(notebook) -> list[tuple[str, str]]:
+    """(cell type, source) of every cell, the comparison that defines 'in sync'."""
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def fixed_markdown(text: str, md_path: Path, url: str, branch: str, root: Path = ROOT) -> str:
+    """The .md text with its Colab badge link and install URL set from the repository."""
+    text = BADGE_RE.sub(f"({colab_link(md_path, url, branch, root)})", text)
+    return INSTALL_RE.sub(install_spec(url, branch), text)
+
+
+def problems_of(md_path: Path, url: str, branch: str, root: Path = ROOT) -> list[str]:
+    """Every way a chapter and its notebook disagree (empty when all is well)."""
+    name = md_path.relative_to(root).as_posix()
+    text = md_path.read_text()
+    found = []
+    links = BADGE_RE.findall(text)
+    want_link = f"({colab_link(md_path, url, branch, root)})"
+    if not links:
+        found.append(f"{name}: no 'Open in Colab' badge")
+    found += [f"{name}: Colab badge {link[1:-1]} should be {want_link[1:-1]}" for link in links if link != want_link]
+    installs = INSTALL_RE.findall(text)
+    if not installs:
+        found.append(f"{name}: no Colab install cell (pip install {install_spec(url, branch)})")
+    found += [f"{name}: installs {spec}, expected {install_spec(url, branch)}" for spec in installs
+              if spec != install_spec(url, branch)]
+    ipynb = md_path.with_suffix(".ipynb")
+    if not ipynb.exists():
+        return found + [f"{name}: paired notebook {ipynb.name} is missing"]
+    md_cells = cells_of(jupytext.read(md_path))
+    nb = nbformat.read(ipynb, as_version=4)
+    if cells_of(nb) != md_cells:
+        found.append(f"{name}: cells differ from {ipynb.name} (run `make sync-notebooks` or --fix)")
+    if any(cell.get("outputs") for cell in nb.cells if cell.cell_type == "code"):
+        found.append(f"{ipynb.name}: has outputs (strip them: --fix)")
+    if any(cell.get("execution_count") is not None for cell in nb.cells if cell.cell_type == "code"):
+        found.append(f"{ipynb.name}: has execution counts (strip them: --fix)")
+    if "widgets" in nb.metadata:
+        found.append(f"{ipynb.name}: has saved widget state (strip it: --fix)")
+    return found
+
+
+def fix(md_path: Path, url: str, branch: str, root: Path = ROOT) -> None:
+    """Rewrite the chapter's URLs and regenerate its stripped, paired .ipynb."""
+    text = md_path.read_text()
+    new = fixed_markdown(text, md_path, url, branch, root)
+    if new != text:
+        md_path.write_text(new)
+    notebook = jupytext.read(md_path)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    notebook.metadata.pop("widgets", None)
+    notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
+    jupytext.write(notebook, md_path.with_suffix(".ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fix", action="store_true", help="sync URLs and regenerate stripped notebooks")
+    args = parser.parse_args(argv)
+    url, branch = repository()
+    paths = chapters()
+    if not paths:
+        print("no jupytext chapters found in book/", file=sys.stderr)
+        return 1
+    if args.fix:
+        for path in paths:
+            fix(path, url, branch)
+    problems = [p for path in paths for p in problems_of(path, url, branch)]
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if not problems:
+        print(f"{len(paths)} chapters in sync with their notebooks ({url}, branch {branch})")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
