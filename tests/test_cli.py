@@ -1,0 +1,180 @@
+"""Tests of the structloc command line (structloc.cli)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from structloc import cli
+from structloc.emitters import Emitters
+from structloc.evaluate import evaluate
+from structloc.io import (
+    read_localizations,
+    read_tiff_stack,
+    write_activations_csv,
+    write_localizations_csv,
+    write_thunderstorm_csv,
+)
+
+METRIC_KEYS = ["tp", "fp", "fn", "precision", "recall", "jaccard", "rmse_lat_nm", "rmse_ax_nm",
+               "rmse_vol_nm", "efficiency_lat", "efficiency_ax", "efficiency_3d"]
+
+
+@pytest.fixture()
+def truth_and_pred(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 400
+    truth = Emitters(rng.integers(0, 30, n), rng.uniform(0, 6400, n), rng.uniform(0, 6400, n),
+                     rng.uniform(-700, 700, n), rng.uniform(500, 5000, n))
+    keep = rng.random(n) < 0.9
+    pred = Emitters(truth.frame[keep], truth.x_nm[keep] + rng.normal(0, 25, keep.sum()),
+                    truth.y_nm[keep] + rng.normal(0, 25, keep.sum()),
+                    truth.z_nm[keep] + rng.normal(0, 50, keep.sum()), truth.photons[keep])
+    gt = write_activations_csv(tmp_path / "gt.csv", truth)
+    loc = write_localizations_csv(tmp_path / "loc.csv", pred)
+    return gt, loc
+
+
+def run_main(argv, capsys):
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_evaluate_json_matches_library(truth_and_pred, capsys):
+    gt, loc = truth_and_pred
+    code, out, err = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc), "--json"], capsys)
+    assert code == 0 and err == ""
+    result = json.loads(out)  # exactly one JSON object on stdout
+    assert list(result) == METRIC_KEYS
+    expected = evaluate(read_localizations(gt), read_localizations(loc)).to_dict()
+    for key in METRIC_KEYS:
+        assert result[key] == pytest.approx(expected[key])
+    assert result["fn"] > 0 and result["fp"] == 0 and 0.85 < result["jaccard"] < 0.95
+
+
+def test_evaluate_table_and_options(truth_and_pred, capsys):
+    gt, loc = truth_and_pred
+    code, out, _ = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc)], capsys)
+    assert code == 0
+    for key in METRIC_KEYS:
+        assert key in out
+    assert "nm" in out and "greedy" in out
+    code, out, _ = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc), "--json",
+                             "--method", "hungarian", "--lateral-tol-nm", "1", "--axial-tol-nm", "1"], capsys)
+    tight = json.loads(out)
+    assert code == 0 and tight["tp"] < 20  # 25 nm jitter: almost nothing within 1 nm
+
+
+def test_evaluate_any_format_and_nan_as_null(tmp_path, capsys):
+    truth = Emitters([0, 1], [100.0, 200.0], [100.0, 200.0], [0.0, 0.0], [10.0, 10.0])
+    gt = write_thunderstorm_csv(tmp_path / "gt_ts.csv", truth)
+    far = Emitters([0], [5000.0], [5000.0], [0.0], [1.0])
+    loc = write_activations_csv(tmp_path / "pred_act.csv", far)
+    code, out, _ = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc), "--json"], capsys)
+    assert code == 0
+    assert "NaN" not in out
+    result = json.loads(out)
+    assert result["tp"] == 0 and result["rmse_lat_nm"] is None and result["jaccard"] == 0.0
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["evaluate", "--truth", "missing.csv", "--pred", "missing.csv"], "missing.csv"),
+    (["evaluate", "--truth", "X"], "required"),
+    (["evaluate", "--truth", "a", "--pred", "b", "--method", "nearest"], "invalid choice"),
+    (["evaluate", "--truth", "a", "--pred", "b", "--lateral-tol-nm", "-3"], "finite number >= 0"),
+    (["simulate", "--frames", "0", "--out", "d"], "positive integer"),
+    (["simulate", "--frames", "3", "--snr", "ultra", "--out", "d"], "invalid choice"),
+    (["simulate", "--frames", "3", "--density", "nan", "--out", "d"], "finite number"),
+    (["frobnicate"], "invalid choice"),
+    ([], "required"),
+])
+def test_errors_are_one_line_exit_2(argv, fragment, capsys):
+    code, out, err = run_main(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.startswith("structloc: error: ") and err.count("\n") == 1
+    assert fragment in err
+
+
+def test_malformed_csv_error_names_line(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("frame,x,y,z,photons\n1,2,3,4,5\n1,2,oops,4,5\n")
+    code, _, err = run_main(["evaluate", "--truth", str(bad), "--pred", str(bad)], capsys)
+    assert code == 2 and "bad.csv: line 3" in err and "oops" in err
+
+
+def test_console_script_error_has_no_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "structloc.cli", "evaluate", "--truth",
+                           str(tmp_path / "nope.csv"), "--pred", str(tmp_path / "nope.csv")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [f"structloc: error: no such file: {tmp_path / 'nope.csv'}"]
+
+
+def test_help_explains_options_with_units(capsys):
+    code, out, _ = run_main(["--help"], capsys)
+    assert code == 0 and "simulate" in out and "evaluate" in out
+    code, out, _ = run_main(["simulate", "--help"], capsys)
+    assert code == 0
+    for text in ("--frames", "--sampler", "--snr", "--density", "--seed", "--out", "um^2", "ADU",
+                 "20000/200"):
+        assert text in out
+    code, out, _ = run_main(["evaluate", "--help"], capsys)
+    assert code == 0
+    for text in ("--truth", "--pred", "--json", "--method", "--lateral-tol-nm", "--axial-tol-nm", "in nm"):
+        assert text in out
+
+
+def test_verb_registry_accepts_new_verbs(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "VERBS", dict(cli.VERBS))
+
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--steps", type=cli.positive_int, default=2, help="optimiser steps")
+
+    @cli.register_verb("train", "train a localizer", arguments)
+    def run(args):
+        print(f"trained {args.steps}")
+        return 0
+
+    code, out, _ = run_main(["train", "--steps", "5"], capsys)
+    assert (code, out) == (0, "trained 5\n")
+    with pytest.raises(ValueError, match="already registered"):
+        cli.register_verb("train", "again", arguments)(run)
+
+
+def test_simulate_writes_frames_and_ground_truth(tmp_path, capsys):
+    pytest.importorskip("structloc.simulate")
+    out_dir = tmp_path / "sim"
+    argv = ["simulate", "--frames", "4", "--sampler", "csr", "--snr", "medium", "--density", "2",
+            "--seed", "3", "--out", str(out_dir), "--quiet"]
+    code, out, err = run_main(argv, capsys)
+    assert code == 0, err
+    frames = read_tiff_stack(out_dir / "frames.tif")
+    assert frames.shape == (4, 64, 64) and frames.dtype == np.uint16
+    truth = read_localizations(out_dir / "ground_truth.csv")
+    assert truth.frame.min(initial=0) >= 0 and truth.frame.max(initial=0) < 4
+    header = (out_dir / "ground_truth.csv").read_text().splitlines()[0]
+    assert header == "Ground-truth,frame,xnano,ynano,znano,intensity"
+    # 2 per um^2 over 40.96 um^2 and 4 frames: Poisson mean 327.7, SD 18
+    assert abs(len(truth) - 2 * 40.96 * 4) < 5 * np.sqrt(2 * 40.96 * 4)
+    assert np.all((truth.x_nm >= 0) & (truth.x_nm <= 6400) & (truth.y_nm >= 0) & (truth.y_nm <= 6400))
+    # same seed, same output
+    again = tmp_path / "again"
+    assert run_main(argv[:-3] + ["--out", str(again), "--quiet"], capsys)[0] == 0
+    np.testing.assert_array_equal(read_tiff_stack(again / "frames.tif"), frames)
+    # medium signal: 50 background photons/pixel, ~6 ADU per photon above a 100 ADU baseline
+    assert frames.mean() > 100 + 0.5 * 50 * 6
+
+
+def test_simulate_rejects_file_as_out(tmp_path, capsys):
+    pytest.importorskip("structloc.simulate")
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = run_main(["simulate", "--frames", "1", "--out", str(f), "--quiet"], capsys)
+    assert code == 2 and "not a directory" in err
