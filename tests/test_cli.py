@@ -12,7 +12,7 @@ import pytest
 
 from structloc import cli
 from structloc.emitters import Emitters
-from structloc.evaluate import evaluate
+from structloc.evaluate import Metrics, evaluate
 from structloc.io import (
     read_localizations,
     read_tiff_stack,
@@ -21,8 +21,8 @@ from structloc.io import (
     write_thunderstorm_csv,
 )
 
-METRIC_KEYS = ["tp", "fp", "fn", "precision", "recall", "jaccard", "rmse_lat_nm", "rmse_ax_nm",
-               "rmse_vol_nm", "efficiency_lat", "efficiency_ax", "efficiency_3d"]
+#: The JSON keys are the Metrics fields, whose names and order tests/test_evaluate.py pins down.
+METRIC_KEYS = list(Metrics.__dataclass_fields__)
 
 
 @pytest.fixture()
