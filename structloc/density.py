@@ -314,13 +314,14 @@ def _log_curves(field: Field, dims: int) -> tuple[PchipInterpolator, PchipInterp
     return forward, inverse, np.array([log_rho[keep][0], log_rho[keep][-1]])
 
 
-def _warn_clipped(n_outside: int, field: Field, dims: int) -> None:
+def _warn_clipped(n_outside: int, field: Field, dims: int, stacklevel: int = 4) -> None:
+    """Warn, pointing at the caller of the public function, that values were clipped."""
     if n_outside:
         densities, distances = nn_calibration_curve(field, dims)
         warnings.warn(
             f"{n_outside} value(s) outside the calibrated range of mean NN distances "
             f"[{distances[-1]:.1f}, {distances[0]:.1f}] nm; nominal density clipped to "
-            f"[{densities[0]:.3g}, {densities[-1]:.3g}] per um^2", RuntimeWarning, stacklevel=3,
+            f"[{densities[0]:.3g}, {densities[-1]:.3g}] per um^2", RuntimeWarning, stacklevel=stacklevel,
         )
 
 
@@ -338,12 +339,16 @@ def nominal_density_per_frame(emitters: Emitters, field: Field = Field(),
     density_per_um2 : numpy.ndarray of float64
     """
     frames, mean_nn = mean_nn_distance_per_frame(emitters, dims)
-    if frames.size == 0:
-        return frames, np.zeros(0)
+    return frames, _densities_of_frames(mean_nn, field, dims)
+
+
+def _densities_of_frames(mean_nn: np.ndarray, field: Field, dims: int) -> np.ndarray:
+    if mean_nn.size == 0:
+        return np.zeros(0)
     _, inverse, log_range = _log_curves(field, dims)
     log_rho = inverse(np.log(mean_nn))
     _warn_clipped(int(np.sum((log_rho < log_range[0]) | (log_rho > log_range[1]))), field, dims)
-    return frames, np.exp(np.clip(log_rho, *log_range))
+    return np.exp(np.clip(log_rho, *log_range))
 
 
 def nominal_density(emitters: Emitters, field: Field = Field(), dims: int = 2,
@@ -381,13 +386,15 @@ def nominal_density(emitters: Emitters, field: Field = Field(), dims: int = 2,
     if average not in ("distance", "density"):
         raise ValueError(f"average must be 'distance' or 'density', got {average!r}")
     frames, mean_nn = mean_nn_distance_per_frame(emitters, dims)
+    n_frames = emitters.n_frames if n_frames is None else n_frames
+    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < emitters.n_frames:
+        raise ValueError(
+            f"n_frames must be an integer >= the table's {emitters.n_frames} frames, got {n_frames!r}"
+        )
     if frames.size == 0:
         return float("nan")
     if average == "density":
-        return float(np.mean(nominal_density_per_frame(emitters, field, dims)[1]))
-    n_frames = emitters.n_frames if n_frames is None else n_frames
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < emitters.n_frames:
-        raise ValueError(f"n_frames must be an integer >= the table's {emitters.n_frames} frames, got {n_frames!r}")
+        return float(np.mean(_densities_of_frames(mean_nn, field, dims)))
     forward, _, log_range = _log_curves(field, dims)
     log_count_density = np.log(np.bincount(emitters.frame)[frames] / field.area_um2)
     target = float(np.mean(mean_nn))
@@ -398,7 +405,7 @@ def nominal_density(emitters: Emitters, field: Field = Field(), dims: int = 2,
 
     lo, hi = log_range[0] - log_count_density.max(), log_range[1] - log_count_density.min()
     if excess(lo) <= 0 or excess(hi) >= 0:
-        _warn_clipped(1, field, dims)
+        _warn_clipped(1, field, dims, stacklevel=3)
         log_s = lo if excess(lo) <= 0 else hi
     else:
         log_s = brentq(excess, lo, hi, xtol=1e-6)

@@ -202,11 +202,13 @@ def test_nominal_density_in_3d_of_csr():
 
 def test_nominal_density_out_of_range_warns_and_clips():
     table = _table([0, 0], [[100, 100, 0], [100.5, 100, 0]])
-    with pytest.warns(RuntimeWarning, match="outside the calibrated range"):
+    with pytest.warns(RuntimeWarning, match="outside the calibrated range") as record:
         _, per_frame = nominal_density_per_frame(table)
+    assert record[0].filename == __file__
     assert per_frame[0] == pytest.approx(nn_calibration_curve(FIELD)[0][-1])
-    with pytest.warns(RuntimeWarning, match="outside the calibrated range"):
+    with pytest.warns(RuntimeWarning, match="outside the calibrated range") as record:
         nominal_density(table)
+    assert record[0].filename == __file__  # the warning points at the caller
 
 
 def test_nominal_density_empty_and_bad_inputs():
@@ -220,3 +222,10 @@ def test_nominal_density_empty_and_bad_inputs():
         nominal_density(Emitters.empty(), average="median")
     with pytest.raises(ValueError, match="dims"):
         nominal_density(Emitters.empty(), dims=1)
+    with pytest.raises(ValueError, match="n_frames"):
+        nominal_density(_table([0, 4], [[1, 1, 0], [2, 2, 0]]), n_frames=3)
+
+
+def test_nominal_density_counts_empty_trailing_frames():
+    emitters = sample_frames(CSRSampler(), 100, n_per_frame=40, seed=13)
+    assert nominal_density(emitters, n_frames=200) == pytest.approx(nominal_density(emitters) / 2)
