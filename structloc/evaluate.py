@@ -34,6 +34,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .emitters import Emitters
@@ -163,26 +165,40 @@ def _greedy(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray) -> tuple[np.ndarra
     return np.concatenate(kept_t), np.concatenate(kept_p)
 
 
-def _hungarian(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray,
-               frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per frame, the maximum number of feasible pairs with the smallest summed distance."""
+def _hungarian(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The maximum number of feasible pairs with the smallest summed distance.
+
+    Solved independently on each connected component of the bipartite graph of feasible pairs
+    (components never span frames). Components that are a single pair are matched directly,
+    vectorised; only the others go through :func:`scipy.optimize.linear_sum_assignment`.
+    """
     if ti.size == 0:
         return ti, pi
-    # Infeasible pairs cost more than any set of feasible ones, so cardinality comes first.
-    infeasible = 1.0 + 2.0 * float(dist.sum()) + 1.0
-    kept_t, kept_p = [], []
-    order = np.argsort(frame, kind="stable")
-    ti, pi, dist, frame = ti[order], pi[order], dist[order], frame[order]
-    bounds = np.flatnonzero(np.diff(frame)) + 1
+    rows, row_of = np.unique(ti, return_inverse=True)
+    cols, col_of = np.unique(pi, return_inverse=True)
+    n_nodes = rows.size + cols.size
+    graph = coo_matrix((np.ones(ti.size), (row_of, rows.size + col_of)), shape=(n_nodes, n_nodes))
+    _, label = connected_components(graph, directed=False)
+    comp = label[row_of]
+    single = np.bincount(comp)[comp] == 1
+    kept_t, kept_p = [ti[single]], [pi[single]]
+    ti, pi, dist, comp = ti[~single], pi[~single], dist[~single], comp[~single]
+    # Infeasible pairs cost more than all feasible ones together, so cardinality comes first.
+    infeasible = 2.0 + 2.0 * float(dist.sum())
+    order = np.argsort(comp, kind="stable")
+    ti, pi, dist, comp = ti[order], pi[order], dist[order], comp[order]
+    bounds = np.flatnonzero(np.diff(comp)) + 1
     for sl_t, sl_p, sl_d in zip(np.split(ti, bounds), np.split(pi, bounds), np.split(dist, bounds)):
-        rows, row_of = np.unique(sl_t, return_inverse=True)
-        cols, col_of = np.unique(sl_p, return_inverse=True)
-        cost = np.full((rows.size, cols.size), infeasible)
-        cost[row_of, col_of] = sl_d
+        if sl_t.size == 0:
+            continue
+        r_ids, r_of = np.unique(sl_t, return_inverse=True)
+        c_ids, c_of = np.unique(sl_p, return_inverse=True)
+        cost = np.full((r_ids.size, c_ids.size), infeasible)
+        cost[r_of, c_of] = sl_d
         r, c = linear_sum_assignment(cost)
         ok = cost[r, c] < infeasible
-        kept_t.append(rows[r[ok]])
-        kept_p.append(cols[c[ok]])
+        kept_t.append(r_ids[r[ok]])
+        kept_p.append(c_ids[c[ok]])
     return np.concatenate(kept_t), np.concatenate(kept_p)
 
 
@@ -214,7 +230,7 @@ def match(truth: Emitters, pred: Emitters, *, lateral_tol_nm: float = 250.0,
     if method == "greedy":
         ti, pi = _greedy(ti, pi, dist)
     else:
-        ti, pi = _hungarian(ti, pi, dist, truth.frame[ti])
+        ti, pi = _hungarian(ti, pi, dist)
     order = np.argsort(ti, kind="stable")
     ti, pi = ti[order].astype(np.int64), pi[order].astype(np.int64)
     tp = int(ti.size)

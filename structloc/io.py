@@ -388,11 +388,14 @@ def iter_tiff_chunks(path: PathLike, chunk_frames: int) -> Iterator[tuple[int, n
     frames : np.ndarray, shape (n, rows, columns)
         A copy of the chunk's pixels, in the file's dtype.
     """
-    import tifffile
-
     if not isinstance(chunk_frames, (int, np.integer)) or isinstance(chunk_frames, bool) or chunk_frames < 1:
         raise ValueError(f"chunk_frames must be a positive integer, got {chunk_frames!r}")
-    path = _existing(path)
+    return _iter_chunks(_existing(path), int(chunk_frames))  # arguments checked now, not at first next()
+
+
+def _iter_chunks(path: Path, chunk_frames: int) -> Iterator[tuple[int, np.ndarray]]:
+    import tifffile
+
     with _tiff_errors(path), tifffile.TiffFile(path) as tif:
         shape, mappable = _tiff_layout(path, tif)
         if mappable:

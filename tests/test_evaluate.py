@@ -188,6 +188,32 @@ def test_hungarian_minimises_total_distance_at_max_cardinality():
     assert d == pytest.approx(best[1])
 
 
+def test_hungarian_equals_dense_per_frame_assignment():
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(21)
+    truth = random_table(rng, 240, n_frames=6, size_nm=1500)
+    pred = random_table(rng, 220, n_frames=6, size_nm=1500)
+    m = match(truth, pred, method="hungarian")
+    want_tp, want_dist = 0, 0.0
+    for f in range(6):
+        t, p = truth.in_frame(f), pred.in_frame(f)
+        dx = t.x_nm[:, None] - p.x_nm[None]
+        dy = t.y_nm[:, None] - p.y_nm[None]
+        dz = t.z_nm[:, None] - p.z_nm[None]
+        ok = (np.hypot(dx, dy) <= 250) & (np.abs(dz) <= 500)
+        d = np.sqrt(dx**2 + dy**2 + dz**2)
+        r, c = linear_sum_assignment(np.where(ok, d, 1e9))
+        want_tp += int(ok[r, c].sum())
+        want_dist += float(d[r, c][ok[r, c]].sum())
+    got = np.sqrt((truth.x_nm[m.truth_index] - pred.x_nm[m.pred_index]) ** 2
+                  + (truth.y_nm[m.truth_index] - pred.y_nm[m.pred_index]) ** 2
+                  + (truth.z_nm[m.truth_index] - pred.z_nm[m.pred_index]) ** 2).sum()
+    assert m.tp == want_tp > 100
+    assert got == pytest.approx(want_dist, rel=1e-9)
+    assert m.tp >= match(truth, pred).tp
+
+
 # -- empty inputs and bad input ----------------------------------------------------------------
 def test_both_empty_is_perfect_and_rmse_nan():
     r = evaluate(Emitters.empty(), Emitters.empty(with_score=True))
@@ -290,7 +316,7 @@ def test_frame_statistics_sum_to_evaluate():
     rng = np.random.default_rng(5)
     truth = random_table(rng, 500, n_frames=40, size_nm=3000)
     pred = Emitters.concat([jittered(truth, rng).take(np.arange(0, 500, 2)),
-                            random_table(rng, 100, n_frames=45, size_nm=3000).shift_frames(0)])
+                            random_table(rng, 100, n_frames=45, size_nm=3000)])
     stats = frame_statistics(truth, pred)
     assert stats.shape == (45, 5)
     total = evaluate(truth, pred)

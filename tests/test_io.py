@@ -253,8 +253,10 @@ def test_malformed_tiff_errors(tmp_path):
             list(iter_tiff_chunks(tmp_path / name, 2))
     with pytest.raises(FileNotFoundError, match="missing.tif"):
         read_tiff_stack(tmp_path / "missing.tif")
+    with pytest.raises(FileNotFoundError, match="missing.tif"):
+        iter_tiff_chunks(tmp_path / "missing.tif", 2)  # checked at the call, before iterating
     with pytest.raises(ValueError, match="chunk_frames"):
-        list(iter_tiff_chunks(path, 0))
+        iter_tiff_chunks(path, 0)
 
 
 def test_write_tiff_rejects_wrong_dtype_and_shape(tmp_path):
