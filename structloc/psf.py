@@ -114,9 +114,17 @@ def pixel_profile(center_nm: torch.Tensor, sigma_nm: torch.Tensor, n_px: int, pi
         Integrated fractions (each in [0, 1]; they sum to 1 for a Gaussian well inside the range).
     """
     edges = torch.arange(n_px + 1, device=center_nm.device, dtype=center_nm.dtype) * pixel_nm
-    scaled = (edges - center_nm.unsqueeze(-1)) / (sigma_nm.unsqueeze(-1) * math.sqrt(2.0))
-    cdf = torch.erf(scaled)
-    return 0.5 * (cdf[..., 1:] - cdf[..., :-1])
+    if torch.is_grad_enabled() and (center_nm.requires_grad or sigma_nm.requires_grad):
+        cdf = torch.erf((edges - center_nm.unsqueeze(-1)) / (sigma_nm.unsqueeze(-1) * math.sqrt(2.0)))
+        return 0.5 * (cdf[..., 1:] - cdf[..., :-1])
+    # no autograd: reuse buffers in place (one erf per edge, no extra temporaries)
+    inv_width = (sigma_nm * math.sqrt(2.0)).reciprocal_().unsqueeze(-1)
+    cdf = (edges - center_nm.unsqueeze(-1)).mul_(inv_width).erf_()
+    return torch.sub(cdf[..., 1:], cdf[..., :-1]).mul_(0.5)
+
+
+#: Profile elements (per axis) computed at once by render_padded: keeps temporaries cache-sized.
+_RENDER_CHUNK_ELEMENTS = 1 << 18
 
 
 def render_padded(
@@ -144,10 +152,17 @@ def render_padded(
     torch.Tensor, shape (B, H, W)
         Expected photons per pixel, on the device and dtype of the inputs.
     """
-    sx, sy = psf.sigma_nm(z_nm)
-    px = pixel_profile(x_nm, sx, field.width_px, field.pixel_nm)  # (B, E, W)
-    py = pixel_profile(y_nm, sy, field.height_px, field.pixel_nm)  # (B, E, H)
-    return torch.bmm((py * photons.unsqueeze(-1)).transpose(1, 2), px)
+    n_batch, n_emit = x_nm.shape
+    height, width = field.height_px, field.width_px
+    out = torch.empty((n_batch, height, width), dtype=x_nm.dtype, device=x_nm.device)
+    step = n_batch if x_nm.device.type != "cpu" else max(1, _RENDER_CHUNK_ELEMENTS // max(1, n_emit * (width + 1)))
+    for start in range(0, n_batch, step):
+        part = slice(start, start + step)
+        sx, sy = psf.sigma_nm(z_nm[part])
+        px = pixel_profile(x_nm[part], sx, width, field.pixel_nm)  # (b, E, W)
+        py = pixel_profile(y_nm[part], sy, height, field.pixel_nm) * photons[part].unsqueeze(-1)
+        torch.bmm(py.transpose(1, 2), px, out=out[part])  # (b, H, E) @ (b, E, W)
+    return out
 
 
 def pad_by_frame(emitters: Emitters, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
