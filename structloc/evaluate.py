@@ -139,18 +139,23 @@ def _candidate_pairs(truth: Emitters, pred: Emitters, lateral_tol_nm: float,
     return ti, pi, dist
 
 
-def _greedy(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _greedy(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray,
+            max_rounds: int = 64) -> tuple[np.ndarray, np.ndarray]:
     """Challenge-style greedy matching on pairs, smallest distance first (ties: lower indices).
 
     Equivalent to one pass over the sorted pairs that keeps a pair when both members are free,
     but vectorised: in each round, every pair that comes first in sorted order for both its
     emitter and its localization is kept (the sequential pass would keep exactly those), then
-    all pairs touching a kept member are dropped. Rounds are few (chains of competing pairs).
+    all pairs touching a kept member are dropped. Rounds are few for real data (chains of
+    competing pairs); after ``max_rounds`` the rest is finished by the sequential pass, which
+    bounds the cost for pathological chains.
     """
     order = np.lexsort((pi, ti, dist))
     ti, pi = ti[order], pi[order]
-    kept_t, kept_p = [], []
-    while ti.size:
+    kept_t, kept_p = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for _ in range(max_rounds):
+        if ti.size == 0:
+            break
         first_t = np.zeros(ti.size, bool)
         first_t[np.unique(ti, return_index=True)[1]] = True
         first_p = np.zeros(ti.size, bool)
@@ -159,9 +164,16 @@ def _greedy(ti: np.ndarray, pi: np.ndarray, dist: np.ndarray) -> tuple[np.ndarra
         kept_t.append(ti[take])
         kept_p.append(pi[take])
         free = ~np.isin(ti, ti[take]) & ~np.isin(pi, pi[take])
-        ti, pi = ti[free], pi[free]
-    if not kept_t:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ti, pi = ti[free], pi[free]  # still in sorted order
+    if ti.size:
+        used_t, used_p, rest = set(), set(), []
+        for t, p in zip(ti.tolist(), pi.tolist()):
+            if t not in used_t and p not in used_p:
+                used_t.add(t)
+                used_p.add(p)
+                rest.append((t, p))
+        kept_t.append(np.array([t for t, _ in rest], np.int64))
+        kept_p.append(np.array([p for _, p in rest], np.int64))
     return np.concatenate(kept_t), np.concatenate(kept_p)
 
 

@@ -165,6 +165,18 @@ def test_greedy_equals_sequential_reference_at_high_density():
     assert list(zip(m.truth_index.tolist(), m.pred_index.tolist())) == greedy_reference(truth, pred)
 
 
+def test_greedy_on_a_long_chain_of_competing_pairs():
+    # t0 p0 t1 p1 ... on a line with shrinking gaps: every pair competes with the next one,
+    # so the vectorised rounds take one pair each and the sequential finish must take over.
+    gaps = 200.0 * 0.999 ** np.arange(299)
+    x = np.concatenate([[0.0], np.cumsum(gaps)])
+    truth = table(np.column_stack([np.zeros(150), x[0::2], np.zeros(150), np.zeros(150)]))
+    pred = table(np.column_stack([np.zeros(150), x[1::2], np.zeros(150), np.zeros(150)]))
+    m = match(truth, pred)
+    assert list(zip(m.truth_index.tolist(), m.pred_index.tolist())) == greedy_reference(truth, pred)
+    assert m.tp == 150  # shrinking gaps: the chain is eaten from the end, one pair per round
+
+
 def test_hungarian_minimises_total_distance_at_max_cardinality():
     rng = np.random.default_rng(3)
     truth = random_table(rng, 6, n_frames=1, size_nm=400)
