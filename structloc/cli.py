@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["Verb", "VERBS", "register_verb", "build_parser", "main",
-           "positive_int", "non_negative_float", "non_negative_int"]
+           "positive_int", "non_negative_float", "non_negative_int", "torch_device"]
 
 #: Exit status for errors in the user's input.
 EXIT_USAGE = 2
@@ -105,6 +105,25 @@ def non_negative_float(text: str) -> float:
     return _number(text, float, "a finite number >= 0", lambda v: v >= 0)
 
 
+def torch_device(text: str) -> str:
+    """argparse type: a torch device string that exists on this machine ("cpu", "cuda", "cuda:1")."""
+    import torch
+
+    try:
+        device = torch.device(text)
+    except (RuntimeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a torch device (e.g. cpu, cuda, cuda:0)") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{text!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: only {torch.cuda.device_count()} CUDA device(s) on this machine")
+    elif device.type == "mps" and not torch.backends.mps.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r}: MPS is not available on this machine")
+    return text
+
+
 # -- simulate -----------------------------------------------------------------------------------
 def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=positive_int, required=True,
@@ -121,7 +140,7 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
                              "Poisson with mean D x 40.96 um^2")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed (same seed, same frames and ground truth)")
-    parser.add_argument("--device", default="cpu",
+    parser.add_argument("--device", type=torch_device, default="cpu",
                         help="torch device for rendering and camera noise, e.g. cpu or cuda")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR",
                         help="output directory (created if missing): DIR/frames.tif (uint16 ADU) "

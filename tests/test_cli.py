@@ -91,6 +91,7 @@ def test_evaluate_any_format_and_nan_as_null(tmp_path, capsys):
     (["simulate", "--frames", "0", "--out", "d"], "positive integer"),
     (["simulate", "--frames", "3", "--snr", "ultra", "--out", "d"], "invalid choice"),
     (["simulate", "--frames", "3", "--density", "nan", "--out", "d"], "finite number"),
+    (["simulate", "--frames", "3", "--device", "nodevice", "--out", "d"], "not a torch device"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
 ])
@@ -137,15 +138,15 @@ def test_verb_registry_accepts_new_verbs(capsys, monkeypatch):
     def arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--steps", type=cli.positive_int, default=2, help="optimiser steps")
 
-    @cli.register_verb("train", "train a localizer", arguments)
+    @cli.register_verb("hello-test", "a verb added by a test", arguments)
     def run(args):
         print(f"trained {args.steps}")
         return 0
 
-    code, out, _ = run_main(["train", "--steps", "5"], capsys)
+    code, out, _ = run_main(["hello-test", "--steps", "5"], capsys)
     assert (code, out) == (0, "trained 5\n")
     with pytest.raises(ValueError, match="already registered"):
-        cli.register_verb("train", "again", arguments)(run)
+        cli.register_verb("hello-test", "again", arguments)(run)
 
 
 def test_simulate_writes_frames_and_ground_truth(tmp_path, capsys):
