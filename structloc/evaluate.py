@@ -124,9 +124,11 @@ def _candidate_pairs(truth: Emitters, pred: Emitters, lateral_tol_nm: float,
     x0 = float(x_all.min())
     tree_t = cKDTree(np.column_stack([truth.x_nm - x0 + truth.frame * stride, truth.y_nm]))
     tree_p = cKDTree(np.column_stack([pred.x_nm - x0 + pred.frame * stride, pred.y_nm]))
-    # A little slack in the query radius; the exact test below uses the original coordinates.
-    sparse = tree_t.sparse_distance_matrix(
-        tree_p, lateral_tol_nm * (1 + 1e-9) + 1e-6, output_type="ndarray")
+    # Slack for the rounding of the shifted coordinates; the exact test below uses the originals.
+    largest = stride * (max(truth.n_frames, pred.n_frames) + 1) + float(np.abs(truth.y_nm).max()
+                                                                      + np.abs(pred.y_nm).max())
+    slack = 1e-6 + 8 * np.finfo(float).eps * largest
+    sparse = tree_t.sparse_distance_matrix(tree_p, lateral_tol_nm + slack, output_type="ndarray")
     ti = sparse["i"].astype(np.int64)
     pi = sparse["j"].astype(np.int64)
     dx = truth.x_nm[ti] - pred.x_nm[pi]
