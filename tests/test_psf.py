@@ -95,11 +95,10 @@ def test_x_is_columns_and_y_is_rows():
     assert (row, col) == (24, 5)
 
 
-def test_astigmatism_elongates_along_x_below_and_y_above():
-    psf = AstigmaticPSF()
-    sx, sy = psf.sigma_nm(np.array([-250.0, 250.0]))
+def test_astigmatism_narrow_in_x_at_its_focus_and_in_y_at_its_focus():
+    sx, sy = PSF.sigma_nm(np.array([PSF.c_x_nm, PSF.c_y_nm]))
     assert sx[0] < sy[0] and sx[1] > sy[1]
-    assert math.isclose(sx[0], psf.sigma0_x_nm)
+    assert math.isclose(sx[0], PSF.sigma0_x_nm)
 
 
 def test_profile_is_differentiable():
