@@ -239,7 +239,7 @@ def decode(
         (b + frame_offset).cpu().numpy(),
         ((j.double() + 0.5 + dx.double()) * bin_nm).cpu().numpy(),
         ((i.double() + 0.5 + dy.double()) * bin_nm).cpu().numpy(),
-        phase_to_z(phase.double(), spec.field).cpu().numpy(),
+        phase_to_z(phase.double(), spec.field).clamp(spec.field.z_min_nm, spec.field.z_max_nm).cpu().numpy(),
         photons.clamp(min=0).double().cpu().numpy(),
     ]
     return Emitters(*columns, score=amplitude[b, i, j].double().cpu().numpy())

@@ -1,0 +1,584 @@
+"""On-the-fly training of the CNN localizer (CSR or structure-based sampling).
+
+Every batch is simulated on the training device when it is needed:
+
+1. per frame, a density is drawn log-uniformly in ``[density_min_per_um2, density_max_per_um2]``
+   (default 0.05 to 15 emitters/um^2: sparse to ultra-dense, covering the test densities up to
+   13 /um^2; median ~0.87 /um^2, mean ~2.6 /um^2, i.e. ~107 emitters in a 64 x 64 frame of
+   100 nm pixels) and the frame's emitter count is Poisson with mean ``density * area``;
+2. the sampler (``csr`` or ``helix``) places the emitters and draws their photons from the SNR
+   preset (:mod:`structloc.sampling`, :mod:`structloc.snr`);
+3. frames are rendered with the astigmatic PSF, background added and the EMCCD applied
+   (:mod:`structloc.simulate`), then mapped back to photon units (``camera.to_photons``);
+4. targets are rendered on the 4x grid (:mod:`structloc.targets`).
+
+The sampler is the only difference between the two approaches: counts, photons, PSF, camera,
+model, optimiser, schedule, budget and seeds are shared. Step ``k`` of rank ``r`` draws its batch
+from ``numpy.random.default_rng([seed, r, k])`` (and a torch generator seeded from it), so a
+resumed run sees exactly the batches an uninterrupted run would have seen.
+
+Loss: squared error between output and target grids, summed over bins and divided by the number
+of camera pixels (channel weights 1, 1 and ``photon_loss_weight``). Optimiser AdamW; learning
+rate: linear warm-up over ``warmup_steps``, then a cosine decay to 5 % over the budget (the
+fraction of ``max_steps`` done, or of ``minutes`` elapsed, whichever is larger); gradient norm
+clipping; bf16 (or fp16 + GradScaler) autocast on CUDA. Every ``steps_per_epoch`` steps the model
+is validated on a fixed, seeded validation set (Jaccard index and RMSE at the detection threshold
+that maximises the Jaccard index there) and a checkpoint is written atomically. Launched with
+``torchrun``, training runs under DistributedDataParallel (gloo on CPU, nccl on CUDA); each rank
+draws its own batches and rank 0 validates and writes checkpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field as dataclass_field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from . import __version__
+from .camera import EMCCD
+from .checkpoint import load_checkpoint, save_checkpoint
+from .emitters import Emitters
+from .evaluate import evaluate
+from .field import Field
+from .io import atomic_write
+from .model import LocNet, ModelConfig, count_parameters, model_config
+from .psf import AstigmaticPSF
+from .sampling import SAMPLERS, sampler_from_name
+from .simulate import simulate_frames
+from .snr import SNR_PRESETS, SignalLevel, signal_level
+from .targets import TargetSpec, decode, encode
+
+__all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_batch", "target_loss",
+           "predict_grid", "choose_threshold", "provenance",
+           "THRESHOLD_GRID", "add_train_arguments", "cli_train"]
+
+#: Detection thresholds (peak amplitude) tried on the validation set.
+THRESHOLD_GRID = tuple(np.round(np.arange(0.1, 0.951, 0.05), 3))
+_TRAIN_SAMPLERS = ("csr", "helix")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (and is stored in its checkpoint).
+
+    Parameters
+    ----------
+    sampler : {"csr", "helix"}
+        How training emitters are placed; the only difference between the two approaches.
+    snr : {"high", "medium", "low"}
+        Signal level (photons per emitter, background photons per pixel).
+    preset : {"tiny", "small", "large"}
+        Network preset (:data:`structloc.model.PRESETS`).
+    seed : int
+        Seeds model initialisation, every training batch and the validation set.
+    batch_size : int
+        Frames per step and per rank.
+    lr : float
+        Peak learning rate of AdamW.
+    max_steps : int or None
+        Step budget. At least one of ``max_steps`` and ``minutes`` must be given; training
+        stops at whichever is reached first.
+    minutes : float or None
+        Wall-time budget in minutes (validation and checkpoints included).
+    steps_per_epoch : int
+        Steps between validations/checkpoints.
+    warmup_steps : int
+        Linear learning-rate warm-up.
+    density_min_per_um2, density_max_per_um2 : float
+        Range of the log-uniform per-frame density (emitters/um^2).
+    n_val_frames : int
+        Size of the fixed validation set (same sampler and density distribution, own seed).
+    grad_clip : float
+        Maximum gradient norm.
+    photon_loss_weight : float
+        Weight of the photon channel in the loss.
+    blob_loss_weight : float
+        Extra weight of bins inside target blobs (see :func:`target_loss`).
+    sigma_bins : float
+        Target blob width in 25 nm bins.
+    field, psf, camera :
+        Geometry, PSF and camera of the simulated frames.
+    """
+
+    sampler: str = "helix"
+    snr: str = "high"
+    preset: str = "small"
+    seed: int = 0
+    batch_size: int = 16
+    lr: float = 2e-3
+    max_steps: int | None = None
+    minutes: float | None = 10.0
+    steps_per_epoch: int = 100
+    warmup_steps: int = 50
+    density_min_per_um2: float = 0.05
+    density_max_per_um2: float = 15.0
+    n_val_frames: int = 64
+    grad_clip: float = 1.0
+    photon_loss_weight: float = 0.1
+    blob_loss_weight: float = 0.0
+    sigma_bins: float = 1.0
+    field: Field = Field()
+    psf: AstigmaticPSF = AstigmaticPSF()
+    camera: EMCCD = EMCCD()
+
+    def __post_init__(self) -> None:
+        if self.sampler not in _TRAIN_SAMPLERS:
+            raise ValueError(f"TrainConfig.sampler must be one of {_TRAIN_SAMPLERS}, got {self.sampler!r}")
+        signal_level(self.snr)
+        model_config(self.preset)
+        for name in ("seed",):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"TrainConfig.{name} must be a non-negative integer, got {value!r}")
+        for name in ("batch_size", "steps_per_epoch", "n_val_frames"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+        if self.max_steps is None and self.minutes is None:
+            raise ValueError("TrainConfig needs a budget: give max_steps, minutes or both")
+        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
+                                           or self.max_steps < 1):
+            raise ValueError(f"TrainConfig.max_steps must be a positive integer or None, got {self.max_steps!r}")
+        if self.minutes is not None and not (math.isfinite(self.minutes) and self.minutes > 0):
+            raise ValueError(f"TrainConfig.minutes must be positive and finite or None, got {self.minutes!r}")
+        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise ValueError(f"TrainConfig.warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
+        for name in ("lr", "grad_clip", "sigma_bins", "density_max_per_um2", "density_min_per_um2"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"TrainConfig.{name} must be positive and finite, got {value!r}")
+        if not self.density_min_per_um2 <= self.density_max_per_um2:
+            raise ValueError("TrainConfig.density_min_per_um2 must not exceed density_max_per_um2")
+        for name in ("photon_loss_weight", "blob_loss_weight"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"TrainConfig.{name} must be finite and >= 0, got {value!r}")
+
+    @property
+    def signal(self) -> SignalLevel:
+        """The :class:`SignalLevel` of ``snr``."""
+        return signal_level(self.snr)
+
+    def model_config(self) -> ModelConfig:
+        """Network config: the preset with its input scale set from the signal level."""
+        return model_config(self.preset, input_scale_photons=0.1 * self.signal.photons)
+
+    def target_spec(self) -> TargetSpec:
+        """Target grid of this run (photon channel scaled by the signal level's photons)."""
+        return TargetSpec(field=self.field, upsample=self.model_config().upsample,
+                          sigma_bins=self.sigma_bins, photon_scale=self.signal.photons)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-python form (checkpoints, JSON provenance)."""
+        return {**asdict(self), "field": asdict(self.field), "psf": asdict(self.psf), "camera": asdict(self.camera)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        """Inverse of :meth:`to_dict`."""
+        return cls(**{**data, "field": Field(**data["field"]), "psf": AstigmaticPSF(**data["psf"]),
+                      "camera": EMCCD(**data["camera"])})
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the trained network and its record."""
+
+    model: LocNet
+    config: TrainConfig
+    threshold: float
+    history: list[dict[str, Any]]
+    checkpoint: Path | None
+    step: int
+    wall_s: float
+    device: str
+    extra: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+# -- devices -------------------------------------------------------------------------------------
+def select_device(device: str | torch.device | None = None) -> torch.device:
+    """``device`` if given (validated), else the best available: cuda, then mps, then cpu.
+
+    Raises
+    ------
+    ValueError
+        If the requested device is unknown or not available here.
+    """
+    if device is None or device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        chosen = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {device!r}; use cpu, cuda, cuda:N, mps or auto") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but CUDA is not available on this machine")
+    if chosen.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError(f"device {device!r} requested but MPS is not available on this machine")
+    return chosen
+
+
+# -- data ----------------------------------------------------------------------------------------
+def simulate_batch(
+    config: TrainConfig, n_frames: int, seed: list[int] | int, device: torch.device | str = "cpu"
+) -> tuple[torch.Tensor, torch.Tensor, Emitters]:
+    """One training (or validation) batch, simulated on ``device``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        Sampler, signal level, density range, PSF, camera and field.
+    n_frames : int
+        Frames in the batch.
+    seed : int or list of int
+        Seed (sequence) of ``numpy.random.default_rng``; the torch noise generator is seeded from it.
+    device : torch.device or str
+        Where frames and targets are made.
+
+    Returns
+    -------
+    frames : torch.Tensor, shape (n_frames, H, W)
+        Frames in photon units (``camera.to_photons`` of the ADU frames), float32.
+    targets : torch.Tensor, shape (n_frames, 3, H * up, W * up)
+        Target grids.
+    emitters : Emitters
+        The ground truth.
+    """
+    device = torch.device(device)
+    rng = np.random.default_rng(seed)
+    log_lo, log_hi = np.log(config.density_min_per_um2), np.log(config.density_max_per_um2)
+    density = np.exp(rng.uniform(log_lo, log_hi, size=n_frames))
+    counts = rng.poisson(density * config.field.area_um2).astype(np.int64)
+    emitters = _sampler(config).sample(counts, rng, config.signal)
+    generator = torch.Generator(device=device)
+    generator.manual_seed(int(rng.integers(2**62)))
+    adu = simulate_frames(emitters, n_frames, snr=config.signal, psf=config.psf, camera=config.camera,
+                          field=config.field, generator=generator, device=device)
+    frames = config.camera.to_photons(adu).float()
+    targets = encode(emitters, n_frames, config.target_spec(), device=device)
+    return frames, targets, emitters
+
+
+def _sampler(config: TrainConfig):
+    return sampler_from_name(config.sampler, field=config.field)
+
+
+def target_loss(output: torch.Tensor, targets: torch.Tensor, photon_weight: float,
+                upsample: int = 4, blob_weight: float = 0.0) -> torch.Tensor:
+    """Weighted squared error summed over the grid, per camera pixel and frame (see module docs).
+
+    Each bin's error is weighted by ``1 + blob_weight * A`` (``A`` the target amplitude), which
+    stresses the bins around emitters over the empty background.
+    """
+    weights = torch.tensor([1.0, 1.0, photon_weight], device=output.device, dtype=torch.float32)
+    err = (output.float() - targets) ** 2 * weights.view(1, -1, 1, 1)
+    if blob_weight:
+        err = err * (1.0 + blob_weight * torch.sqrt(targets[:, 0] ** 2 + targets[:, 1] ** 2)).unsqueeze(1)
+    n_bins = output.shape[0] * output.shape[-1] * output.shape[-2]
+    return err.sum() / n_bins * upsample**2
+
+
+# -- validation ----------------------------------------------------------------------------------
+@torch.no_grad()
+def predict_grid(model: torch.nn.Module, frames: torch.Tensor, batch_size: int = 32) -> torch.Tensor:
+    """Network output for photon frames, in eval mode, batched; returned on the frames' device."""
+    was_training = model.training
+    model.eval()
+    outs = [model(frames[k:k + batch_size]).float() for k in range(0, len(frames), batch_size)]
+    model.train(was_training)
+    return torch.cat(outs) if outs else frames.new_zeros((0,))
+
+
+def choose_threshold(output: torch.Tensor, truth: Emitters, spec: TargetSpec,
+                     grid: tuple[float, ...] = THRESHOLD_GRID) -> tuple[float, dict[str, float]]:
+    """Threshold of ``grid`` that maximises the Jaccard index on ``truth``, and its metrics."""
+    candidates = decode(output, spec, float(min(grid)))
+    best: tuple[float, dict[str, float]] | None = None
+    for threshold in grid:
+        pred = candidates.take(candidates.score > threshold)
+        metrics = evaluate(truth, pred).to_dict()
+        if best is None or metrics["jaccard"] > best[1]["jaccard"]:
+            best = (float(threshold), metrics)
+    assert best is not None
+    return best
+
+
+# -- the loop ------------------------------------------------------------------------------------
+def _lr_factor(config: TrainConfig, step: int, elapsed_s: float) -> float:
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = 0.0
+    if config.max_steps is not None:
+        progress = step / config.max_steps
+    if config.minutes is not None:
+        progress = max(progress, elapsed_s / (60.0 * config.minutes))
+    progress = min(progress, 1.0)
+    return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def _distributed() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment (0, 1, 0 when not distributed)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _amp(device: torch.device) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
+    """Autocast dtype and grad scaler: bf16 (no scaler) or fp16 + GradScaler on CUDA; none elsewhere."""
+    if device.type != "cuda":
+        return None, None
+    if torch.cuda.is_bf16_supported():
+        return torch.bfloat16, None
+    return torch.float16, torch.amp.GradScaler("cuda")
+
+
+def _same_run(saved: dict[str, Any], config: TrainConfig) -> bool:
+    budget = ("max_steps", "minutes")
+    return {k: v for k, v in saved.items() if k not in budget} == \
+        {k: v for k, v in config.to_dict().items() if k not in budget}
+
+
+def train(
+    config: TrainConfig,
+    out: str | os.PathLike | None = None,
+    *,
+    device: str | torch.device | None = None,
+    resume: bool = True,
+    progress: bool = True,
+) -> TrainResult:
+    """Train a localizer on the fly (see the module docstring).
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out : path, optional
+        Checkpoint file, rewritten atomically after every epoch and at the end. If it exists,
+        holds the same run (config equal up to the budget) and ``resume`` is true, training
+        continues from it: with a step budget the result equals an uninterrupted run.
+    device : str or torch.device, optional
+        Training device; default: cuda, then mps, then cpu (under torchrun: cuda:LOCAL_RANK).
+    resume : bool
+        Continue from ``out`` when possible (else start afresh and overwrite it).
+    progress : bool
+        Show a tqdm progress bar (rank 0 only).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    FloatingPointError
+        If the loss becomes NaN or infinite.
+    ValueError
+        If ``out`` holds a checkpoint of a different run and ``resume`` is true.
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    rank, world, local_rank = _distributed()
+    if world > 1 and not dist.is_initialized():
+        backend = "nccl" if (device is None or str(device).startswith("cuda")) and torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+    if world > 1 and device is None and torch.cuda.is_available():
+        device = f"cuda:{local_rank}"
+    device = select_device(device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+
+    torch.manual_seed(config.seed)
+    model = LocNet(config.model_config()).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    amp_dtype, scaler = _amp(device)
+    step, elapsed_s, history, threshold = 0, 0.0, [], 0.5
+    out = Path(out) if out is not None else None
+    if out is not None and resume and out.exists():
+        saved = load_checkpoint(out, map_location=device)
+        if not _same_run(saved["config"], config):
+            raise ValueError(f"{out} holds a checkpoint of a different training run; "
+                             "pass resume=False (CLI: --restart) to overwrite it or choose another --out")
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        if scaler is not None and saved.get("scaler"):
+            scaler.load_state_dict(saved["scaler"])
+        step, elapsed_s = int(saved["step"]), float(saved["elapsed_s"])
+        history, threshold = list(saved["history"]), float(saved["threshold"])
+        torch.set_rng_state(saved["torch_rng"])
+    net: torch.nn.Module = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None)
+
+    spec = config.target_spec()
+    val = None
+    if rank == 0:
+        val = simulate_batch(config, config.n_val_frames, [config.seed, 2**31 - 1, 0], device)
+
+    def finished() -> bool:
+        done = (config.max_steps is not None and step >= config.max_steps) or \
+               (config.minutes is not None and elapsed_s >= 60.0 * config.minutes)
+        if world > 1:  # every rank stops at the same step
+            flag = torch.tensor([float(done)], device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            done = bool(flag.item())
+        return done
+
+    def checkpoint_payload() -> dict[str, Any]:
+        return {
+            "config": config.to_dict(), "model_config": model.config.to_dict(),
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "scaler": scaler.state_dict() if scaler is not None else {},
+            "torch_rng": torch.get_rng_state(), "step": step, "elapsed_s": elapsed_s,
+            "history": history, "threshold": threshold, "device": str(device), "world_size": world,
+            "n_parameters": count_parameters(model),
+        }
+
+    bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0,
+               desc=f"train {config.sampler}/{config.snr}/{config.preset}", unit="step")
+    epoch_losses: list[float] = []
+    model.train()
+    tick = time.perf_counter()
+    while not finished():
+        frames, targets, _ = simulate_batch(config, config.batch_size, [config.seed, rank, step], device)
+        for group in optimizer.param_groups:
+            group["lr"] = config.lr * _lr_factor(config, step, elapsed_s)
+        with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+            output = net(frames)
+        loss = target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight)
+        if not torch.isfinite(loss):
+            bar.close()
+            raise FloatingPointError(
+                f"training loss became {loss.item()} at step {step} ({config.sampler}/{config.snr}); "
+                "the network diverged or its weights are corrupted: lower the learning rate "
+                f"(now {config.lr}) or resume from an earlier checkpoint")
+        optimizer.zero_grad(set_to_none=True)
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+        step += 1
+        epoch_losses.append(float(loss.detach()))
+        now = time.perf_counter()
+        elapsed_s, tick = elapsed_s + (now - tick), now
+        bar.update(1)
+        bar.set_postfix(loss=f"{epoch_losses[-1]:.4f}", refresh=False)
+        end = finished()
+        if step % config.steps_per_epoch == 0 or end:
+            if rank == 0:
+                threshold, record = _validate(model, val, spec, config, step, epoch_losses, elapsed_s, world)
+                history.append(record)
+                bar.set_postfix(loss=f"{record['train_loss']:.4f}", ji=f"{record['jaccard']:.3f}",
+                                rmse=f"{record['rmse_vol_nm']:.1f}")
+                if out is not None:
+                    save_checkpoint(out, checkpoint_payload())
+            if world > 1:
+                dist.barrier()
+            epoch_losses = []
+            now = time.perf_counter()
+            elapsed_s, tick = elapsed_s + (now - tick), now
+            if end:
+                break
+    bar.close()
+    model.eval()
+    return TrainResult(model=model, config=config, threshold=threshold, history=history,
+                       checkpoint=out, step=step, wall_s=elapsed_s, device=str(device),
+                       extra={"world_size": world, "rank": rank})
+
+
+def _validate(model, val, spec, config, step, losses, elapsed_s, world) -> tuple[float, dict[str, Any]]:
+    frames, targets, truth = val
+    output = predict_grid(model, frames)
+    val_loss = float(target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight))
+    threshold, metrics = choose_threshold(output, truth, spec)
+    record = {
+        "epoch": step // config.steps_per_epoch, "step": step,
+        "frames_seen": step * config.batch_size * world,
+        "train_loss": float(np.mean(losses)) if losses else float("nan"), "val_loss": val_loss,
+        "threshold": threshold, "wall_s": round(elapsed_s, 3),
+        **{k: metrics[k] for k in ("jaccard", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm", "efficiency_3d")},
+    }
+    return threshold, record
+
+
+# -- provenance and the command line ---------------------------------------------------------------
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(result: TrainResult, command: list[str] | None = None) -> dict[str, Any]:
+    """JSON-ready record of how a model was made (command, commit, device, time, seed, metrics)."""
+    final = result.history[-1] if result.history else {}
+    return {
+        "command": " ".join(command if command is not None else ["structloc"] + sys.argv[1:]),
+        "git_commit": _git_commit(), "structloc_version": __version__, "torch_version": torch.__version__,
+        "device": result.device, "world_size": result.extra.get("world_size", 1),
+        "torch_threads": torch.get_num_threads(), "wall_time_s": round(result.wall_s, 1),
+        "steps": result.step, "frames_seen": final.get("frames_seen", 0), "seed": result.config.seed,
+        "sampler": result.config.sampler, "snr": result.config.snr, "preset": result.config.preset,
+        "n_parameters": count_parameters(result.model), "threshold": result.threshold,
+        "final_validation": {k: final.get(k) for k in
+                             ("jaccard", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm", "efficiency_3d", "val_loss")},
+        "config": result.config.to_dict(),
+    }
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Options of ``structloc train`` (see :func:`cli_train`)."""
+    parser.add_argument("--sampler", required=True, choices=_TRAIN_SAMPLERS, help="how training emitters are placed")
+    parser.add_argument("--snr", required=True, choices=sorted(SNR_PRESETS), help="signal level")
+    parser.add_argument("--preset", default="small", choices=("tiny", "small", "large"), help="network size")
+    parser.add_argument("--minutes", type=float, default=None, help="wall-time budget in minutes (default 10 "
+                        "unless --steps is given)")
+    parser.add_argument("--steps", type=int, default=None, help="step budget")
+    parser.add_argument("--seed", type=int, default=0, help="seed of initialisation, batches and validation set")
+    parser.add_argument("--batch-size", type=int, default=16, help="frames per step (per process)")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
+    parser.add_argument("--restart", action="store_true", help="ignore an existing --out checkpoint instead of resuming")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--out", required=True, help="checkpoint MODEL.pt (MODEL.json gets the provenance)")
+    return parser
+
+
+def cli_train(args: argparse.Namespace) -> int:
+    """``structloc train``: train, write MODEL.pt and MODEL.json; resumes an interrupted MODEL.pt."""
+    minutes = args.minutes if (args.minutes is not None or args.steps is not None) else 10.0
+    config = TrainConfig(sampler=args.sampler, snr=args.snr, preset=args.preset, seed=args.seed,
+                         batch_size=args.batch_size, max_steps=args.steps, minutes=minutes)
+    out = Path(args.out)
+    result = train(config, out, device=args.device, resume=not args.restart, progress=not args.no_progress)
+    if result.extra.get("rank", 0) == 0:
+        record = provenance(result)
+        atomic_write(out.with_suffix(".json"),
+                     lambda tmp: tmp.write_text(json.dumps(record, indent=2, default=float) + "\n"))
+        final = record["final_validation"]
+        print(f"wrote {out} and {out.with_suffix('.json')}: {result.step} steps in {result.wall_s:.0f} s on "
+              f"{result.device}; validation JI {final['jaccard']:.3f}, RMSE_vol {final['rmse_vol_nm']:.1f} nm "
+              f"at threshold {result.threshold}")
+    if dist.is_initialized():
+        dist.destroy_process_group()
+    return 0

@@ -1,0 +1,159 @@
+"""On-the-fly training: loss goes down, exact resume, checkpoints, NaN guard, devices, DDP."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+import structloc.train as train_module
+from structloc import Field
+from structloc.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
+from structloc.train import TrainConfig, select_device, simulate_batch, train
+
+SMALL_FIELD = Field(width_px=32, height_px=32)
+
+
+def tiny(**kw):
+    base = dict(sampler="csr", snr="high", preset="tiny", seed=3, batch_size=4, max_steps=6, minutes=None,
+                steps_per_epoch=3, warmup_steps=2, n_val_frames=4, field=SMALL_FIELD)
+    return TrainConfig(**{**base, **kw})
+
+
+def test_batches_share_everything_but_positions():
+    csr, helix = tiny(sampler="csr"), tiny(sampler="helix")
+    f1, t1, e1 = simulate_batch(csr, 6, [1, 0, 5])
+    f2, t2, e2 = simulate_batch(helix, 6, [1, 0, 5])
+    assert f1.shape == (6, 32, 32) and t1.shape == (6, 3, 128, 128)
+    np.testing.assert_array_equal(np.bincount(e1.frame, minlength=6), np.bincount(e2.frame, minlength=6))
+    np.testing.assert_array_equal(e1.photons, e2.photons)
+    assert not np.array_equal(e1.x_nm, e2.x_nm)
+    # same seed, same batch
+    f3, _, e3 = simulate_batch(csr, 6, [1, 0, 5])
+    assert torch.equal(f1, f3) and np.array_equal(e1.x_nm, e3.x_nm)
+
+
+def test_density_distribution_spans_sparse_to_ultra_dense():
+    cfg = TrainConfig(minutes=1.0)
+    _, _, emitters = simulate_batch(cfg, 400, [0, 0, 0])
+    density = np.bincount(emitters.frame, minlength=400) / cfg.field.area_um2
+    assert density.min() < 0.1 and density.max() > 10
+    # log-uniform in [0.05, 15]: the median density is sqrt(0.05 * 15) = 0.87 /um^2
+    assert 0.6 < np.median(density) < 1.2
+
+
+def test_tiny_training_lowers_the_loss(tmp_path):
+    result = train(tiny(max_steps=24, steps_per_epoch=8, lr=3e-3), tmp_path / "m.pt", progress=False)
+    losses = [h["train_loss"] for h in result.history]
+    assert len(losses) == 3 and losses[-1] < 0.7 * losses[0]
+    assert result.step == 24 and 0 < result.threshold < 1
+    saved = load_checkpoint(tmp_path / "m.pt")
+    assert saved["format_version"] == FORMAT_VERSION and saved["step"] == 24
+    assert saved["config"]["sampler"] == "csr" and saved["history"][-1]["frames_seen"] == 96
+    for key in ("jaccard", "rmse_vol_nm", "val_loss", "wall_s", "threshold"):
+        assert key in saved["history"][-1]
+
+
+def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
+    config = tiny()
+    full = train(config, tmp_path / "full.pt", progress=False)
+
+    real = train_module.simulate_batch
+
+    def interrupted(cfg, n, seed, device="cpu"):
+        if n == cfg.batch_size and seed[2] == 4:  # after the checkpoint of step 3
+            raise KeyboardInterrupt
+        return real(cfg, n, seed, device)
+
+    monkeypatch.setattr(train_module, "simulate_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "part.pt", progress=False)
+    assert load_checkpoint(tmp_path / "part.pt")["step"] == 3
+    monkeypatch.setattr(train_module, "simulate_batch", real)
+    resumed = train(config, tmp_path / "part.pt", progress=False)
+    assert resumed.step == 6
+    for (name, a), b in zip(full.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), name
+    # a checkpoint of another run is not silently resumed
+    with pytest.raises(ValueError, match="different training run"):
+        train(tiny(sampler="helix"), tmp_path / "part.pt", progress=False)
+
+
+def test_nan_loss_stops_with_clear_message(tmp_path):
+    config = tiny(max_steps=3)
+    train(config, tmp_path / "m.pt", progress=False)
+    data = load_checkpoint(tmp_path / "m.pt")
+    data["model"] = {k: (v * float("nan") if v.is_floating_point() else v) for k, v in data["model"].items()}
+    save_checkpoint(tmp_path / "m.pt", data)
+    with pytest.raises(FloatingPointError, match="loss became nan"):
+        train(tiny(max_steps=6), tmp_path / "m.pt", progress=False)
+
+
+def test_corrupted_and_incompatible_checkpoints(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_checkpoint(tmp_path / "missing.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
+    with pytest.raises(CheckpointError, match="not a readable structloc checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="no format_version"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    payload = {"config": {}, "model": {}, "threshold": 0.5, "history": [], "step": 0}
+    save_checkpoint(tmp_path / "ok.pt", payload)
+    data = load_checkpoint(tmp_path / "ok.pt")
+    torch.save({**data, "format_version": FORMAT_VERSION + 1}, tmp_path / "future.pt")
+    with pytest.raises(CheckpointError, match="checkpoint format"):
+        load_checkpoint(tmp_path / "future.pt")
+    raw = (tmp_path / "ok.pt").read_bytes()
+    (tmp_path / "truncated.pt").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(CheckpointError):
+        load_checkpoint(tmp_path / "truncated.pt")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_config_and_device_errors():
+    with pytest.raises(ValueError, match="sampler"):
+        TrainConfig(sampler="mt0")
+    with pytest.raises(ValueError, match="unknown SNR preset"):
+        TrainConfig(snr="ultra")
+    with pytest.raises(ValueError, match="budget"):
+        TrainConfig(max_steps=None, minutes=None)
+    with pytest.raises(ValueError, match="minutes"):
+        TrainConfig(minutes=float("inf"))
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(batch_size=0)
+    assert TrainConfig.from_dict(tiny().to_dict()) == tiny()
+    assert select_device("cpu") == torch.device("cpu")
+    assert select_device(None).type in ("cpu", "cuda", "mps")
+    with pytest.raises(ValueError, match="unknown device"):
+        select_device("gpu0")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            select_device("cuda")
+
+
+@pytest.mark.slow
+def test_ddp_two_gloo_processes(tmp_path):
+    script = tmp_path / "ddp.py"
+    script.write_text(textwrap.dedent(f"""
+        import torch
+        torch.set_num_threads(1)
+        from structloc import Field
+        from structloc.train import TrainConfig, train
+        cfg = TrainConfig(sampler="helix", preset="tiny", batch_size=2, max_steps=4, minutes=None,
+                          steps_per_epoch=2, warmup_steps=1, n_val_frames=2, field=Field(32, 32))
+        r = train(cfg, {str(tmp_path / 'ddp.pt')!r}, device="cpu", progress=False)
+        print("RANK", r.extra["rank"], r.extra["world_size"], r.step, flush=True)
+    """))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                           "--master_port", "29517", str(script)], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "RANK 0 2 4" in proc.stdout and "RANK 1 2 4" in proc.stdout
+    saved = load_checkpoint(tmp_path / "ddp.pt")
+    assert saved["world_size"] == 2 and saved["history"][-1]["frames_seen"] == 16
