@@ -223,6 +223,32 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 # -- further verbs (train, localize) are registered here, after the ones above -----------------
+def _train_arguments(parser: argparse.ArgumentParser) -> None:
+    from .train import add_train_arguments
+
+    add_train_arguments(parser)
+
+
+@register_verb("train", "train a CNN localizer on frames simulated on the fly (csr or helix sampler)",
+               _train_arguments)
+def _train(args: argparse.Namespace) -> int:
+    from .train import cli_train
+
+    return cli_train(args)
+
+
+def _localize_arguments(parser: argparse.ArgumentParser) -> None:
+    from .localize import add_localize_arguments
+
+    add_localize_arguments(parser)
+
+
+@register_verb("localize", "localize emitters in a TIFF stack with a trained model", _localize_arguments)
+def _localize(args: argparse.Namespace) -> int:
+    from .localize import cli_localize
+
+    return cli_localize(args)
+
 
 
 # -- entry point --------------------------------------------------------------------------------
