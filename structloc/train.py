@@ -116,7 +116,7 @@ class TrainConfig:
     preset: str = "small"
     seed: int = 0
     batch_size: int = 16
-    lr: float = 2e-3
+    lr: float = 5e-3
     max_steps: int | None = None
     minutes: float | None = 10.0
     steps_per_epoch: int = 100
@@ -126,7 +126,7 @@ class TrainConfig:
     n_val_frames: int = 64
     grad_clip: float = 1.0
     photon_loss_weight: float = 0.1
-    blob_loss_weight: float = 0.0
+    blob_loss_weight: float = 10.0
     sigma_bins: float = 1.0
     field: Field = Field()
     psf: AstigmaticPSF = AstigmaticPSF()
