@@ -1,0 +1,197 @@
+"""Calibration: the shipped bead stack gives the PSF defaults; synthetic round trips; fit correctness."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import scipy.optimize
+import torch
+
+from structloc import datasets
+from structloc.calibration import (
+    BeadCalibration,
+    fit_bead_stack,
+    fit_gaussians,
+    huang_fit,
+    load_bead_stack,
+    model_montage,
+)
+from structloc.camera import EMCCD
+from structloc.emitters import Emitters
+from structloc.field import Field
+from structloc.psf import AstigmaticPSF, render
+
+Z_GRID = np.linspace(-750, 750, 301)
+BEADS_NM = np.array([[2530.0, 2460.0], [7040.0, 2610.0], [2580.0, 7170.0], [7250.0, 6980.0]])
+KNOWN = AstigmaticPSF(sigma0_x_nm=150.0, sigma0_y_nm=140.0, c_x_nm=-200.0, c_y_nm=250.0,
+                      d_x_nm=350.0, d_y_nm=300.0, a_x=-0.1, b_x=0.1, a_y=0.1, b_y=0.05)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> BeadCalibration:
+    return fit_bead_stack()
+
+
+def _synthetic_stack(psf: AstigmaticPSF, *, noise: bool, background: float = 10.0):
+    """Bead z-stack in ADU (challenge EMCCD) rendered with ``psf``: 31 frames, 4 beads, 96 x 96 px."""
+    z = np.linspace(-750, 750, 31)
+    frames = np.repeat(np.arange(len(z)), len(BEADS_NM))
+    em = Emitters(frames, np.tile(BEADS_NM[:, 0], len(z)), np.tile(BEADS_NM[:, 1], len(z)),
+                  np.repeat(z, len(BEADS_NM)), np.full(frames.size, datasets.BEAD_PHOTONS))
+    photons = render(em, len(z), psf=psf, field=Field(width_px=96, height_px=96), dtype=torch.float64)
+    photons = photons + background
+    camera = EMCCD()
+    adu = camera.expose(photons, torch.Generator().manual_seed(7)) if noise else camera.mean_adu(photons)
+    return adu.numpy(), z
+
+
+def _max_curve_error_nm(a: AstigmaticPSF, b: AstigmaticPSF) -> float:
+    return float(np.abs(np.array(a.sigma_nm(Z_GRID)) - np.array(b.sigma_nm(Z_GRID))).max())
+
+
+def test_psf_defaults_are_the_fit_to_the_shipped_bead_stack(shipped):
+    default = AstigmaticPSF()
+    # defaults are the fit rounded to 0.1 nm and 4 decimals: the curves agree to < 1 nm over the
+    # z range, far inside the fit's own precision (bead-to-bead width scatter of 2-10 nm)
+    assert _max_curve_error_nm(shipped.psf, default) < 1.0
+    for field in dataclasses.fields(AstigmaticPSF):
+        fitted, value = getattr(shipped.psf, field.name), getattr(default, field.name)
+        tol = 0.06 if field.name.endswith("_nm") else 6e-5
+        assert abs(fitted - value) <= tol, field.name
+
+
+def test_shipped_fit_is_physical(shipped):
+    z = shipped.z_nm
+    assert z.shape == (151,) and z[0] == -750 and z[-1] == 750
+    assert shipped.bead_sigma_x_nm.shape == (151, 6)
+    # the Huang model describes the measured widths to ~10 nm rms (the challenge PSF is not Gaussian)
+    assert shipped.rms_residual_nm < 12.0
+    assert np.allclose(shipped.residual_x_nm, shipped.sigma_x_nm - shipped.psf.sigma_nm(z)[0])
+    # astigmatism: x is in focus below y; widths are narrowest near each focus
+    assert shipped.psf.c_x_nm < shipped.psf.c_y_nm
+    assert abs(z[np.argmin(shipped.sigma_x_nm)] - shipped.psf.c_x_nm) < 150
+    assert abs(z[np.argmin(shipped.sigma_y_nm)] - shipped.psf.c_y_nm) < 150
+    # near focus the Gaussian captures the bead: 30,000 photons per frame (EMCCD inverse)
+    near_focus = np.abs(z) <= 50
+    assert np.median(shipped.photons[near_focus]) == pytest.approx(datasets.BEAD_PHOTONS, rel=0.05)
+    assert np.all(shipped.background[near_focus] > 0)
+    # fitted bead centres sit within 1 px of the challenge's positions
+    _, truth, _ = load_bead_stack()
+    assert np.all(np.abs(np.median(shipped.bead_x_nm, axis=0) - truth[:, 0]) < 100)
+    assert np.all(np.abs(np.median(shipped.bead_y_nm, axis=0) - truth[:, 1]) < 100)
+
+
+def test_noise_free_round_trip_recovers_the_known_psf():
+    stack, z = _synthetic_stack(KNOWN, noise=False)
+    cal = fit_bead_stack(stack, BEADS_NM, z_nm=z)
+    assert _max_curve_error_nm(cal.psf, KNOWN) < 0.5
+    assert np.allclose(cal.bead_photons, datasets.BEAD_PHOTONS, rtol=2e-3)
+    assert np.allclose(cal.bead_background, 10.0, atol=0.05)
+    assert np.allclose(cal.bead_x_nm, BEADS_NM[:, 0], atol=0.5)
+    assert np.allclose(cal.bead_y_nm, BEADS_NM[:, 1], atol=0.5)
+
+
+def test_noisy_round_trip_recovers_the_known_psf():
+    # EMCCD noise, 30,000 photons per bead: the width of one bead in one frame is known to
+    # ~ sigma / sqrt(N / 2) ~ 2-6 nm; medians over 4 beads and a 10-parameter fit to 31 frames
+    # bring the curve error to a few nm.
+    stack, z = _synthetic_stack(KNOWN, noise=True)
+    cal = fit_bead_stack(stack, BEADS_NM, z_nm=z)
+    assert _max_curve_error_nm(cal.psf, KNOWN) < 8.0
+    assert abs(cal.psf.c_x_nm - KNOWN.c_x_nm) < 20 and abs(cal.psf.c_y_nm - KNOWN.c_y_nm) < 20
+    assert np.median(cal.photons) == pytest.approx(datasets.BEAD_PHOTONS, rel=0.02)
+    assert cal.rms_residual_nm < 5.0
+
+
+def test_batched_gaussian_fits_match_scipy_least_squares(shipped):
+    rois = shipped.roi_photons[[10, 75, 140], 2]
+    fits = fit_gaussians(rois)
+    r = rois.shape[-1]
+    from structloc.psf import pixel_profile
+
+    def model(p):
+        t = torch.as_tensor(p, dtype=torch.float64)
+        px = pixel_profile(t[0:1], t[2:3], r, 100.0)[0]
+        py = pixel_profile(t[1:2], t[3:4], r, 100.0)[0]
+        return (t[4] * torch.outer(py, px) + t[5]).numpy()
+
+    for k, roi in enumerate(rois):
+        p0 = [fits.x_nm[k] + 30, fits.y_nm[k] - 30, fits.sigma_x_nm[k] * 1.2, fits.sigma_y_nm[k] * 0.8,
+              fits.photons[k] * 0.9, fits.background[k] + 1]
+        ref = scipy.optimize.least_squares(lambda p: (model(p) - roi).ravel(), p0, x_scale="jac",
+                                           xtol=1e-12, ftol=1e-12, gtol=1e-12).x
+        ours = [fits.x_nm[k], fits.y_nm[k], fits.sigma_x_nm[k], fits.sigma_y_nm[k], fits.photons[k],
+                fits.background[k]]
+        assert np.allclose(ours[:4], ref[:4], atol=0.05)
+        assert ours[4] == pytest.approx(ref[4], rel=1e-4)
+        assert ours[5] == pytest.approx(ref[5], abs=1e-2)
+
+
+def test_huang_fit_recovers_exact_curves_and_ignores_nan():
+    z = np.linspace(-750, 750, 61)
+    sx, sy = KNOWN.sigma_nm(z)
+    sx = sx.copy()
+    sx[[3, 40]] = np.nan
+    fitted = huang_fit(z, sx, sy)
+    assert _max_curve_error_nm(fitted, KNOWN) < 1e-3
+
+
+def _centroid(image: np.ndarray) -> tuple[float, float]:
+    signal = (image - np.median(image)).clip(0)
+    rows, cols = np.indices(image.shape)
+    return float((signal * rows).sum() / signal.sum()), float((signal * cols).sum() / signal.sum())
+
+
+def test_model_montage_pairs_beads_with_the_model(shipped):
+    z, measured, model = model_montage(shipped, [-500, -1.0, 4.0, 500], bead=3)
+    assert np.array_equal(z, [-500.0, 0.0, 0.0, 500.0])
+    assert measured.shape == model.shape == (4, 31, 31)
+    assert np.array_equal(measured[1], shipped.roi_photons[75, 3])
+    # the calibrated model explains the bead image (the measured beads give correlations of
+    # 0.99 near focus, ~0.97 at +-500 nm and ~0.91 at -750 nm, where the real PSF is a ring)
+    for m, p in zip(measured, model):
+        assert np.corrcoef(m.ravel(), p.ravel())[0, 1] > 0.95
+        assert _centroid(m) == pytest.approx(_centroid(p), abs=1.0)
+    with pytest.raises(ValueError, match="bead"):
+        model_montage(shipped, [0.0], bead=6)
+    with pytest.raises(ValueError, match="z_values_nm"):
+        model_montage(shipped, [np.nan])
+
+
+def test_load_bead_stack_shapes():
+    stack, xy, z = load_bead_stack()
+    assert stack.shape == (151, 150, 150) and stack.dtype == np.uint16
+    assert xy.shape == (6, 2) and z.shape == (151,)
+    assert np.allclose(np.diff(z), 10.0)
+
+
+@pytest.mark.parametrize(
+    "stack, kwargs, error, match",
+    [
+        (np.zeros((10, 40)), {}, ValueError, "3-D"),
+        (np.full((10, 40, 40), np.nan), {}, ValueError, "finite"),
+        (np.zeros((10, 40, 40), dtype=complex), {}, TypeError, "real"),
+        (np.zeros((10, 40, 40)), dict(bead_xy_nm=None), ValueError, "bead_xy_nm"),
+        (np.zeros((10, 40, 40)), dict(bead_xy_nm=np.zeros((0, 2))), ValueError, "bead_xy_nm"),
+        (np.zeros((10, 40, 40)), dict(bead_xy_nm=[[5000.0, 100.0]]), ValueError, "outside"),
+        (np.zeros((10, 40, 40)), dict(roi_px=30), ValueError, "roi_px"),
+        (np.zeros((10, 40, 40)), dict(roi_px=41), ValueError, "roi_px"),
+        (np.zeros((10, 40, 40)), dict(z_nm=np.arange(9.0)), ValueError, "z_nm"),
+        (np.zeros((10, 40, 40)), dict(camera="emccd"), TypeError, "camera"),
+    ],
+)
+def test_bad_input_is_rejected(stack, kwargs, error, match):
+    args = dict(bead_xy_nm=[[2000.0, 2000.0]], z_nm=np.linspace(-750, 750, 10)) | kwargs
+    with pytest.raises(error, match=match):
+        fit_bead_stack(stack, **args)
+
+
+def test_fit_gaussians_validates_and_handles_empty_input():
+    empty = fit_gaussians(np.zeros((0, 9, 9)))
+    assert empty.x_nm.shape == (0,) and empty.rms_residual.shape == (0,)
+    with pytest.raises(ValueError, match="shape"):
+        fit_gaussians(np.zeros((3, 9, 8)))
+    with pytest.raises(ValueError, match="finite"):
+        fit_gaussians(np.full((1, 9, 9), np.inf))
+    with pytest.raises(ValueError, match="at least 5"):
+        huang_fit([0.0, 1.0], [100.0, 100.0], [100.0, 100.0])
