@@ -250,6 +250,20 @@ def _localize(args: argparse.Namespace) -> int:
     return cli_localize(args)
 
 
+def _study_arguments(parser: argparse.ArgumentParser) -> None:
+    from .study import add_study_arguments
+
+    add_study_arguments(parser)
+
+
+@register_verb("study", "CSR vs structure-based training: evaluate the shipped models on MT0 test sets",
+               _study_arguments)
+def _study(args: argparse.Namespace) -> int:
+    from .study import cli_study
+
+    return cli_study(args)
+
+
 
 # -- entry point --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
