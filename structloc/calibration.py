@@ -11,7 +11,8 @@ Two steps, as in Huang et al. (Science 2008):
 
 The shipped stack is the SMLM Challenge 2016 astigmatic bead stack (see ``structloc/data/README.md``),
 recorded by the challenge's EMCCD (:class:`structloc.camera.EMCCD` defaults: baseline 100 ADU and on
-average 6 ADU per photon); :meth:`Camera.to_photons` turns ADU back into photons. The defaults of :class:`structloc.psf.AstigmaticPSF` are the result of
+average 6 ADU per photon); :meth:`Camera.to_photons` turns ADU back into photons. The defaults of
+:class:`structloc.psf.AstigmaticPSF` are the result of
 :func:`fit_bead_stack` on it.
 """
 
@@ -246,7 +247,9 @@ def huang_fit(z_nm, sigma_x_nm, sigma_y_nm) -> AstigmaticPSF:
     """
     z, sx, sy = (np.asarray(a, dtype=np.float64) for a in (z_nm, sigma_x_nm, sigma_y_nm))
     if not (z.ndim == 1 and z.shape == sx.shape == sy.shape):
-        raise ValueError(f"z_nm, sigma_x_nm, sigma_y_nm must be 1-D of equal length, got {z.shape}, {sx.shape}, {sy.shape}")
+        raise ValueError(
+            f"z_nm, sigma_x_nm, sigma_y_nm must be 1-D of equal length, got {z.shape}, {sx.shape}, {sy.shape}"
+        )
     if not np.all(np.isfinite(z)):
         raise ValueError("z_nm must be finite")
     ok = np.isfinite(sx) & np.isfinite(sy)
@@ -336,7 +339,9 @@ def _check_stack(stack, z_nm, bead_xy_nm, roi_px: int, pixel_nm: float):
     inside = (bead_xy[:, 0] >= 0) & (bead_xy[:, 0] < width * pixel_nm)
     inside &= (bead_xy[:, 1] >= 0) & (bead_xy[:, 1] < height * pixel_nm)
     if not np.all(inside):
-        raise ValueError(f"bead_xy_nm has beads outside the {width} x {height} px frame: rows {np.flatnonzero(~inside)}")
+        raise ValueError(
+            f"bead_xy_nm has beads outside the {width} x {height} px frame: rows {np.flatnonzero(~inside)}"
+        )
     return stack, bead_xy, z
 
 
