@@ -1,0 +1,256 @@
+"""The study runner: density calibration, one point, the results table, the claims, the CLI."""
+
+import shlex
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from structloc import Field
+from structloc.cli import build_parser, main
+from structloc.density import nominal_density
+from structloc.io import load_mt0_ground_truth
+from structloc.localize import Localizer
+from structloc.sampling import MT0Sampler, sample_frames
+from structloc.study import (
+    RESULT_COLUMNS, StudyConfig, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
+    pooled_checkerboard, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_results,
+)
+from structloc.train import TrainConfig, train
+
+FIELD = Field()
+
+
+# -- count density <-> nominal density ---------------------------------------------------------
+def test_nominal_curve_is_monotone_and_structured_frames_look_denser():
+    counts, nominal = mt0_nominal_curve()
+    assert np.all(np.diff(counts) > 0) and np.all(np.diff(nominal) >= 0)
+    # microtubule positions crowd together: above ~0.3 /um^2 they look denser than their count
+    assert np.all(nominal[counts > 0.3] > counts[counts > 0.3])
+
+
+@pytest.mark.parametrize("target", [0.38, 2.2, 13.0])
+def test_count_density_inversion_hits_the_target_nominal_density(target):
+    count = mt0_count_density_for_nominal(target)[0]
+    emitters = sample_frames(MT0Sampler(FIELD), 300, density_per_um2=count, seed=4242)  # not the calibration seed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        measured = nominal_density(emitters, FIELD, n_frames=300)
+    # measured scatter at 200 frames is <= 4 % (sd); the calibration grid adds a few %
+    assert measured == pytest.approx(target, rel=0.12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -1.0, 0.0])
+def test_inversion_rejects_bad_targets(bad):
+    with pytest.raises(ValueError, match="finite and > 0"):
+        mt0_count_density_for_nominal(bad)
+
+
+def test_inversion_rejects_targets_outside_the_calibration():
+    with pytest.raises(ValueError, match="outside the calibrated range"):
+        mt0_count_density_for_nominal([1.0, 1e4])
+
+
+# -- configuration -----------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, match", [
+    ({"snrs": ("ultra",)}, "unknown SNR"), ({"approaches": ("random",)}, "unknown approach"),
+    ({"n_frames": 0}, "n_frames"), ({"confidence": 1.5}, "confidence"), ({"nominal_densities": (np.nan,)}, "finite"),
+    ({"challenge_sets": ("XD",)}, "unknown set"), ({"snrs": "high"}, "tuple"),
+    ({"nominal_densities": (), "challenge_sets": ()}, "at least one"),
+])
+def test_study_config_names_the_problem(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        StudyConfig(**kwargs)
+
+
+def test_quick_config_is_reduced():
+    quick = StudyConfig.quick()
+    assert len(quick.test_sets) < len(StudyConfig().test_sets) and quick.n_frames < StudyConfig().n_frames
+    assert len(StudyConfig().nominal_densities) >= 9
+    assert min(StudyConfig().nominal_densities) == 0.38 and max(StudyConfig().nominal_densities) == 13
+
+
+# -- test sets -----------------------------------------------------------------------------------
+def test_challenge_test_set_keeps_positions_and_uses_preset_photons():
+    test = simulate_test_set("medium", "HD", n_frames=6, seed=1)
+    assert test.frames.shape == (6, 64, 64) and test.frames.dtype == np.uint16
+    table = load_mt0_ground_truth("HD")
+    known = {tuple(p) for p in np.round(table.xyz_nm(), 3)}
+    assert all(tuple(p) in known for p in np.round(test.truth.xyz_nm(), 3))
+    assert np.all((test.truth.photons >= 2500) & (test.truth.photons <= 7500))  # medium: 5000 +- 50 %
+    again = simulate_test_set("medium", "HD", n_frames=6, seed=1)
+    np.testing.assert_array_equal(again.frames, test.frames)
+    other = simulate_test_set("medium", "HD", n_frames=6, seed=2)
+    assert not np.array_equal(other.frames, test.frames)
+
+
+# -- one point with a tiny model ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("models")
+    for approach in ("csr", "helix"):
+        config = TrainConfig(sampler=approach, snr="high", preset="tiny", batch_size=2, max_steps=2, minutes=None,
+                             steps_per_epoch=2, warmup_steps=1, n_val_frames=4, seed=3)
+        train(config, model_path(directory, approach, "high"), progress=False)
+    return directory
+
+
+def _eager(path):
+    """A loaded model whose threshold is low enough that a barely trained net finds something."""
+    localizer = Localizer.from_checkpoint(path, device="cpu")
+    localizer.threshold = 0.02
+    return localizer
+
+
+def test_run_point_gives_a_complete_finite_row(models):
+    localizer = _eager(model_path(models, "helix", "high"))
+    row = run_point("helix", "high", 2.2, n_frames=6, models_dir=models, localizer=localizer, n_boot=50)
+    assert list(row) == list(RESULT_COLUMNS)
+    assert row["approach"] == "helix" and row["snr"] == "high" and row["n_frames"] == 6 and row["training_seed"] == 3
+    numeric = {k: v for k, v in row.items() if isinstance(v, (float, int)) and not isinstance(v, bool)}
+    assert all(np.isfinite(v) for v in numeric.values()), {k: v for k, v in numeric.items() if not np.isfinite(v)}
+    assert row["tp"] > 0 and row["tp"] + row["fn"] == row["n_truth"] and row["tp"] + row["fp"] == row["n_pred"]
+    for metric in ("jaccard", "rmse_vol_nm", "efficiency_3d"):
+        assert row[f"{metric}_ci_low"] <= row[metric] <= row[f"{metric}_ci_high"]
+    assert row["nominal_density"] == pytest.approx(2.2, rel=0.5)  # 6 frames: a rough check only
+    # the ground truth of MT0 frames has no sub-pixel bias: chi2/dof ~ 1 (sd sqrt(2/19) ~ 0.32)
+    assert row["checkerboard_truth"] < 1 + 5 * np.sqrt(2 / 19)
+    assert "--nominal-density 2.2 --frames 6 --seed 7" in row["command"]
+
+
+def test_run_point_rejects_a_mismatched_test_set(models):
+    test = simulate_test_set("high", 0.38, n_frames=3)
+    with pytest.raises(ValueError, match="is not the point"):
+        run_point("csr", "high", 2.2, n_frames=3, models_dir=models, test=test)
+
+
+def test_missing_model_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="csr_low.pt"):
+        run_point("csr", "low", 1.0, n_frames=2, models_dir=tmp_path)
+    assert main(["study", "--snr", "low", "--models", str(tmp_path), "--frames", "2", "--no-progress"]) == 2
+
+
+def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp_path, capsys):
+    localizers = {(a, "high", None): _eager(model_path(models, a, "high")) for a in ("csr", "helix")}
+    config = StudyConfig(snrs=("high",), nominal_densities=(0.38,), challenge_sets=("LD",), n_frames=4,
+                         n_boot=30, models_dir=str(models))
+    df = run_study(config, progress=False, localizers=localizers, keep_locs_at=0.38)
+    assert len(df) == 4 and list(df.columns) == list(RESULT_COLUMNS)
+    # both approaches see the same frames: same truth, same measured nominal density
+    for _, pair in df.groupby("test_set"):
+        assert pair["n_truth"].nunique() == 1 and pair["nominal_density"].nunique() == 1
+    assert set(df.attrs["locs"]) == {("csr", "high"), ("helix", "high"), ("truth", "high")}
+    # the command column reproduces a row (same seeds, same frames, same model)
+    row = df[(df.approach == "helix") & (df.test_set == "0.38")].iloc[0]
+    single = run_point("helix", "high", 0.38, n_frames=4, n_boot=30, models_dir=models,
+                       localizer=localizers[("helix", "high", None)])
+    for key in ("n_truth", "n_pred", "tp", "jaccard", "jaccard_ci_low", "rmse_vol_nm", "checkerboard", "command"):
+        assert single[key] == row[key], key
+    args = build_parser().parse_args(shlex.split(row["command"])[1:])
+    assert (args.approach, args.snr, args.nominal_density, args.frames, args.seed, args.boot) == \
+        (["helix"], ["high"], [0.38], 4, 7, 30)
+    # the CLI writes the same table
+    out = tmp_path / "r.csv"
+    assert main(["study", "--snr", "high", "--nominal-density", "0.38", "--frames", "4", "--boot", "30",
+                 "--models", str(models), "--out", str(out), "--no-progress"]) == 0
+    assert "wrote 2 rows" in capsys.readouterr().out
+    assert out.with_suffix(".json").exists()
+
+
+# -- the results table -------------------------------------------------------------------------
+def _synthetic():
+    """Two SNRs, three densities: known gains (see the assertions)."""
+    rows = []
+    for snr in ("high", "low"):
+        for density in (0.5, 5.0, 50.0):
+            decade = np.log10(density / 0.5)  # 0, 1, 2
+            for approach in ("csr", "helix"):
+                helix = approach == "helix"
+                rows.append({
+                    "approach": approach, "snr": snr, "test_set": f"{density:g}", "nominal_density": density,
+                    "jaccard": 0.5 + (0.1 + 0.05 * decade if helix else 0.0) - 0.05 * decade,
+                    "rmse_lat_nm": 30.0 if helix else 40.0, "rmse_ax_nm": 40.0 if helix else 60.0,
+                    "rmse_vol_nm": 50.0 if helix else 72.0, "efficiency_3d": 0.6 if helix else 0.5,
+                    "checkerboard_chi2": 19.0 if helix else 190.0, "checkerboard_dof": 19,
+                    "checkerboard_25nm_chi2": 38.0, "checkerboard_25nm_dof": 19, "command": "x",
+                })
+        rows.append({**rows[-1], "test_set": "LD", "jaccard": 0.0, "rmse_vol_nm": 1e4})  # excluded from means
+    return pd.DataFrame(rows)
+
+
+def test_summarize_claims_known_answers():
+    claims = summarize_claims(_synthetic()).set_index(["claim", "snr"])
+    # mean JI over densities: csr 0.45, helix 0.6 -> +33.3 %
+    assert claims.loc[("jaccard_gain_percent", "high"), "measured"] == pytest.approx(100 * 0.15 / 0.45)
+    assert claims.loc[("jaccard_gain_percent", "high"), "paper"] == 20.0
+    assert claims.loc[("rmse_vol_decrease_nm", "low"), "measured"] == pytest.approx(22.0)
+    assert claims.loc[("rmse_vol_decrease_nm", "low"), "paper"] == 31.0
+    assert claims.loc[("rmse_vol_decrease_percent", "high"), "measured"] == pytest.approx(100 * 22 / 72)
+    assert claims.loc[("rmse_ax_decrease_nm", "high"), "measured"] == pytest.approx(20.0)
+    assert claims.loc[("efficiency_3d_gain_percent", "low"), "measured"] == pytest.approx(20.0)
+    assert claims.loc[("jaccard_gain_trend_per_decade", "high"), "measured"] == pytest.approx(0.05)
+    assert claims.loc[("isolated_jaccard_gain_percent", "high"), "measured"] == pytest.approx(20.0)
+    # pooled checkerboard: LD row of helix counts too (chi2 19 per 19 dof) -> helix 1, csr 10
+    assert claims.loc[("checkerboard_pixel", "high"), "csr"] == pytest.approx(10.0)
+    assert claims.loc[("checkerboard_pixel", "high"), "helix"] == pytest.approx(1.0)
+    assert claims["agrees"].loc[["jaccard_gain_percent", "rmse_vol_decrease_nm"]].all()
+    assert not claims.loc[("checkerboard_25nm", "high"), "agrees"]  # no difference
+
+
+def test_summarize_claims_sign_follows_the_data():
+    df = _synthetic()
+    worse = df.assign(jaccard=np.where(df.approach == "helix", 0.3, 0.5))
+    claims = summarize_claims(worse).set_index(["claim", "snr"])
+    assert claims.loc[("jaccard_gain_percent", "low"), "measured"] == pytest.approx(-40.0)
+    assert claims.loc[("jaccard_gain_percent", "low"), "agrees"] == False  # noqa: E712 - numpy bool
+
+
+def test_summarize_claims_needs_both_approaches_and_columns():
+    df = _synthetic()
+    with pytest.raises(ValueError, match="both approaches"):
+        summarize_claims(df[df.approach == "csr"])
+    with pytest.raises(ValueError, match="jaccard"):
+        summarize_claims(df.drop(columns="jaccard"))
+
+
+def test_pooled_checkerboard_standard_error():
+    pooled = pooled_checkerboard(_synthetic(), "pixel").set_index(["approach", "snr"])
+    assert pooled.loc[("csr", "high"), "dof"] == 3 * 19
+    assert pooled.loc[("helix", "high"), "dof"] == 4 * 19
+    assert pooled.loc[("helix", "high"), "se_no_bias"] == pytest.approx(np.sqrt(2 / 76))
+    with pytest.raises(ValueError, match="period"):
+        pooled_checkerboard(_synthetic(), "10nm")
+
+
+def test_results_csv_round_trips_and_writes_atomically(tmp_path):
+    df = _synthetic()
+    path = tmp_path / "results.csv"
+    write_results(df, path)
+    back = read_results(path)
+    pd.testing.assert_frame_equal(back.drop(columns="test_set"), df.drop(columns="test_set"), check_dtype=False)
+    assert list(back["test_set"].astype(str)) == list(df["test_set"])
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="command"):
+        write_results(df.drop(columns="command"), path)
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_results(df, tmp_path / "missing" / "r.csv")
+    with pytest.raises(FileNotFoundError, match="no results"):
+        read_results(tmp_path / "none.csv")
+
+
+@settings(max_examples=25, deadline=None)
+@given(approach=st.sampled_from(["csr", "helix"]), snr=st.sampled_from(["high", "medium", "low"]),
+       target=st.one_of(st.sampled_from(["LD", "HD"]), st.floats(0.05, 40.0).map(lambda v: float(f"{v:.3g}"))),
+       frames=st.integers(1, 5000), seed=st.integers(0, 2**31), boot=st.integers(1, 5000))
+def test_point_command_parses_back_to_the_same_point(approach, snr, target, frames, seed, boot):
+    command = point_command(approach, snr, target, n_frames=frames, seed=seed, n_boot=boot)
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert args.approach == [approach] and args.snr == [snr] and args.frames == frames and args.seed == seed
+    assert (args.boot or 1000) == boot
+    if isinstance(target, str):
+        assert args.challenge == [target] and args.nominal_density is None
+    else:
+        assert args.nominal_density == [target] and args.challenge is None
