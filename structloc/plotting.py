@@ -419,6 +419,7 @@ def curves(
     title: str | None = None,
     reference: tuple[np.ndarray, np.ndarray, str] | None = None,
     markers: Mapping[str, tuple[float, float]] | None = None,
+    points: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
     logx: bool = False,
     logy: bool = False,
 ) -> Figure:
@@ -434,6 +435,9 @@ def curves(
         A dashed black reference curve (e.g. the CSR expectation).
     markers : mapping of str -> (x, y), optional
         Annotated points (e.g. a data set placed on a calibration curve).
+    points : mapping of str -> (x array, y array), optional
+        Measured values drawn as dots in the colour of the curve with the same label (e.g. a
+        simulation beside its closed form); labels without a curve get their own colour.
     logx, logy : bool
         Logarithmic axes.
 
@@ -449,6 +453,10 @@ def curves(
         if y.shape != x.shape:
             raise ValueError(f"ys[{label!r}] has shape {y.shape}, x has {x.shape}")
         ax.plot(x, y, lw=2, color=_colour(label, i), label=label)
+    colours = {label: _colour(label, i) for i, label in enumerate(ys)}
+    for i, (label, (px, py)) in enumerate((points or {}).items()):
+        colour = colours.get(label, _DEFAULT_COLOURS[(len(ys) + i) % len(_DEFAULT_COLOURS)])
+        ax.plot(px, py, "o", ms=5, color=colour, alpha=0.8, label=f"{label} (measured)")
     if reference is not None:
         rx, ry, rlabel = reference
         ax.plot(rx, ry, "k--", lw=1.2, label=rlabel)

@@ -110,6 +110,10 @@ def test_curves_with_reference_and_markers():
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 3
     assert ax.get_xscale() == "log"
+    fig = plotting.curves(x, {"emccd": 2 * x}, xlabel="x", ylabel="y", points={"emccd": (x[::4], 2 * x[::4])})
+    curve, dots = fig.axes[0].get_lines()
+    assert dots.get_color() == curve.get_color() and dots.get_linestyle() == "None"
+    np.testing.assert_allclose(dots.get_xdata(), x[::4])
     with pytest.raises(ValueError, match="shape"):
         plotting.curves(x, {"bad": x[:3]}, xlabel="x", ylabel="y")
     with pytest.raises(TypeError, match="mapping"):

@@ -1,0 +1,74 @@
+"""The book's structure: every chapter is paired with a stripped notebook and listed in _toc.yml."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "tools" / "check_notebooks.py")
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+
+CHAPTERS = check.chapters()
+
+
+def _toc_files(entry) -> list[str]:
+    files = [entry["file"]] if isinstance(entry, dict) and "file" in entry else []
+    if isinstance(entry, dict):
+        for key in ("parts", "chapters", "sections"):
+            for child in entry.get(key, []):
+                files += _toc_files(child)
+    return files
+
+
+def test_there_are_chapters():
+    names = {p.stem for p in CHAPTERS}
+    assert {"intro", "01_sampling", "02_psf_noise", "03_density"} <= names
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_agrees_with_its_stripped_notebook(md):
+    url, branch = check.repository(ROOT)
+    assert check.problems_of(md, url, branch, ROOT) == []
+
+
+def test_toc_lists_every_chapter_and_only_existing_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    listed = [toc["root"]] + _toc_files(toc)
+    for md in CHAPTERS:
+        assert md.relative_to(ROOT).with_suffix("").as_posix() in listed, f"{md.name} missing from _toc.yml"
+    for name in listed:
+        assert (ROOT / f"{name}.md").exists() or (ROOT / f"{name}.ipynb").exists(), f"{name} listed but absent"
+
+
+def test_config_builds_md_sources_only_and_has_one_repository_url():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "book/*.ipynb" in config["exclude_patterns"]
+    assert config["execute"]["allow_errors"] is False
+    url, branch = check.repository(ROOT)
+    assert url == config["repository"]["url"].rstrip("/")
+    assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+
+
+def test_checker_detects_a_mismatch(tmp_path):
+    (tmp_path / "_config.yml").write_text("repository:\n  url: https://github.com/a/b\n  branch: main\n")
+    book = tmp_path / "book"
+    book.mkdir()
+    md = book / "ch.md"
+    md.write_text(
+        "---\njupytext:\n  formats: ipynb,md:myst\n  text_representation:\n    extension: .md\n"
+        "    format_name: myst\nkernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n"
+        "# Ch\n\n[![Open in Colab](x.svg)](https://colab.research.google.com/github/x/y/blob/main/book/ch.ipynb)\n\n"
+        "```{code-cell} ipython3\n%pip install \"structloc @ git+https://github.com/x/y@main\"\n```\n"
+    )
+    url, branch = check.repository(tmp_path)
+    problems = check.problems_of(md, url, branch, tmp_path)
+    assert any("badge" in p for p in problems) and any("installs" in p for p in problems)
+    assert any("missing" in p for p in problems)
+    check.fix(md, url, branch, tmp_path)
+    assert check.problems_of(md, url, branch, tmp_path) == []
+    assert "github/a/b/blob/main/book/ch.ipynb" in md.read_text()
+    md.write_text(md.read_text() + "\nA new paragraph.\n")
+    assert any("cells differ" in p for p in check.problems_of(md, url, branch, tmp_path))
