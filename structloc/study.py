@@ -46,7 +46,7 @@ __all__ = [
     "APPROACHES", "CHALLENGE_SETS", "STUDY_NOMINAL_DENSITIES", "QUICK_NOMINAL_DENSITIES",
     "PAPER_CLAIMS", "RESULT_COLUMNS", "StudyConfig", "mt0_nominal_curve",
     "mt0_count_density_for_nominal", "model_path", "simulate_test_set", "TestSet", "run_point", "run_study",
-    "write_results", "read_results", "write_provenance", "summarize_claims", "pooled_checkerboard",
+    "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "pooled_checkerboard",
     "point_command", "add_study_arguments", "cli_study",
 ]
 
@@ -597,6 +597,52 @@ def read_results(path: str | Path):
     return pd.read_csv(path)
 
 
+def write_locs(locs: dict, path: str | Path) -> Path:
+    """Write ``{(row, snr): Emitters}`` (e.g. ``df.attrs["locs"]``) to one CSV (gzip if ``.gz``), atomically.
+
+    Columns: row (csr, helix, truth), snr, frame (from 0), x_nm, y_nm, z_nm (0.1 nm precision).
+    """
+    import pandas as pd
+
+    from .io import atomic_path
+
+    if not isinstance(locs, dict):
+        raise TypeError(f"locs must be a dict of (row, snr) -> Emitters, got {type(locs).__name__}")
+    parts = []
+    for (row, snr), table in locs.items():
+        if not isinstance(table, Emitters):
+            raise TypeError(f"locs[{(row, snr)!r}] must be an Emitters table, got {type(table).__name__}")
+        frame = table.to_dataframe()[["frame", "x_nm", "y_nm", "z_nm"]]
+        parts.append(frame.assign(row=row, snr=snr)[["row", "snr", "frame", "x_nm", "y_nm", "z_nm"]])
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["row", "snr", "frame", "x_nm", "y_nm", "z_nm"])
+    compression = "gzip" if str(path).endswith(".gz") else None
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.1f", compression=compression)
+    return Path(path)
+
+
+def read_locs(path: str | Path) -> dict:
+    """Read :func:`write_locs` output back to ``{(row, snr): Emitters}`` (photons set to 0)."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no localization file {path}")
+    df = pd.read_csv(path)
+    out = {}
+    for (row, snr), part in df.groupby(["row", "snr"], sort=False):
+        out[(row, snr)] = Emitters(part["frame"].to_numpy(), part["x_nm"].to_numpy(), part["y_nm"].to_numpy(),
+                                   part["z_nm"].to_numpy(), np.zeros(len(part)))
+    return out
+
+
+def locs_path_for(results_path: str | Path) -> Path:
+    """Where :func:`cli_study` writes the lowest-density localizations next to a results CSV."""
+    results_path = Path(results_path)
+    return results_path.with_name(f"{results_path.stem}_lowest_density_locs.csv.gz")
+
+
 def write_provenance(path: str | Path, config: StudyConfig, *, command: str, wall_s: float,
                      extra: dict[str, Any] | None = None) -> Path:
     """Write a JSON record of how a results table was made (command, commit, device, time)."""
@@ -760,7 +806,8 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                         help="use {approach}_{snr}_seed{S}.pt models (default: the shipped ones)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--out", default=None, help="write the rows to this CSV (atomic) and a .json provenance")
+    parser.add_argument("--out", default=None, help="write the rows to this CSV (atomic), a .json provenance and "
+                        "the lowest nominal density's localizations (OUT_lowest_density_locs.csv.gz)")
     parser.add_argument("--quick", action="store_true", help="reduced study: densities 0.38, 2.2, 13; 30 frames")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -794,7 +841,8 @@ def cli_study(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     config = _config_from_args(args)
     start = time.perf_counter()
-    df = run_study(config, progress=not args.no_progress)
+    lowest = min(config.nominal_densities) if config.nominal_densities else None
+    df = run_study(config, progress=not args.no_progress, keep_locs_at=lowest)
     wall_s = time.perf_counter() - start
     shown = ["approach", "snr", "test_set", "count_density", "nominal_density", "n_frames", "jaccard",
              "jaccard_ci_low", "jaccard_ci_high", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm", "efficiency_3d",
@@ -807,5 +855,7 @@ def cli_study(args: argparse.Namespace) -> int:
         write_provenance(Path(out).with_suffix(".json"), config, command=command, wall_s=wall_s,
                          extra={"training_seeds_note": "one training seed per approach (the shipped models)"
                                 if config.training_seeds == (None,) else "several training seeds"})
+        if df.attrs.get("locs"):
+            write_locs(df.attrs["locs"], locs_path_for(out))
         print(f"wrote {len(df)} rows to {out} and {Path(out).with_suffix('.json')} in {wall_s:.0f} s")
     return 0

@@ -16,7 +16,7 @@ from structloc.localize import Localizer
 from structloc.sampling import MT0Sampler, sample_frames
 from structloc.study import (
     RESULT_COLUMNS, StudyConfig, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
-    pooled_checkerboard, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_results,
+    locs_path_for, pooled_checkerboard, read_locs, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
 )
 from structloc.train import TrainConfig, train
 
@@ -157,6 +157,16 @@ def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp
                  "--models", str(models), "--out", str(out), "--no-progress"]) == 0
     assert "wrote 2 rows" in capsys.readouterr().out
     assert out.with_suffix(".json").exists()
+    kept = read_locs(locs_path_for(out))
+    assert set(kept) == set(df.attrs["locs"])
+    np.testing.assert_allclose(kept[("truth", "high")].x_nm, df.attrs["locs"][("truth", "high")].x_nm, atol=0.05)
+
+
+def test_write_locs_rejects_bad_tables(tmp_path):
+    with pytest.raises(TypeError, match="Emitters"):
+        write_locs({("csr", "high"): np.zeros(3)}, tmp_path / "l.csv")
+    write_locs({}, tmp_path / "empty.csv")
+    assert read_locs(tmp_path / "empty.csv") == {}
 
 
 # -- the results table -------------------------------------------------------------------------
