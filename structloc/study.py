@@ -46,7 +46,7 @@ __all__ = [
     "APPROACHES", "CHALLENGE_SETS", "STUDY_NOMINAL_DENSITIES", "QUICK_NOMINAL_DENSITIES",
     "PAPER_CLAIMS", "RESULT_COLUMNS", "StudyConfig", "mt0_nominal_curve",
     "mt0_count_density_for_nominal", "model_path", "simulate_test_set", "TestSet", "run_point", "run_study",
-    "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "pooled_checkerboard",
+    "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "describe_claims", "pooled_checkerboard",
     "point_command", "add_study_arguments", "cli_study",
 ]
 
@@ -70,6 +70,9 @@ PAPER_CLAIMS: dict[str, dict[str, float]] = {
     "rmse_vol_decrease_percent": {"high": 35.0},
     "rmse_vol_decrease_nm": {"medium": 28.0, "low": 31.0},
     "efficiency_3d_gain_percent": {"high": 20.0, "medium": 20.0, "low": 20.0},
+    # The paper's "%" may mean percentage points (it prints JI and E in percent): both are compared.
+    "jaccard_gain_points": {"high": 20.0, "medium": 7.2, "low": 2.2},
+    "efficiency_3d_gain_points": {"high": 20.0, "medium": 20.0, "low": 20.0},
 }
 
 _METRICS = ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm",
@@ -713,7 +716,10 @@ def summarize_claims(df):
     * ``rmse_vol_decrease_percent`` and ``rmse_vol_decrease_nm``: (RMSE_csr - RMSE_helix),
       relative (%) and in nm;
     * ``rmse_ax_decrease_nm``, ``rmse_lat_decrease_nm``: the same for the axial and lateral RMSE;
-    * ``efficiency_3d_gain_percent``: 100 (E_helix - E_csr) / |E_csr|;
+    * ``jaccard_gain_points``: 100 (JI_helix - JI_csr), percentage points;
+    * ``efficiency_3d_gain_percent``: 100 (E_helix - E_csr) / |E_csr| (ill-conditioned when E_csr
+      is near 0), and ``efficiency_3d_gain_points``: 100 (E_helix - E_csr), percentage points
+      (the paper prints JI and E in percent, so its "20 % better" may mean either);
     * ``jaccard_gain_trend_per_decade``: least-squares slope of (JI_helix - JI_csr) against
       log10(nominal density) (> 0: the advantage grows with density);
     * ``isolated_jaccard_gain_percent``, ``isolated_rmse_vol_decrease_nm``: the same at the lowest
@@ -761,9 +767,13 @@ def summarize_claims(df):
             if name == "vol":
                 add("rmse_vol_decrease_percent", snr, r["csr"], r["helix"], r["csr"] - r["helix"],
                     100 * (r["csr"] - r["helix"]) / r["csr"])
+        add("jaccard_gain_points", snr, ji["csr"], ji["helix"], ji["helix"] - ji["csr"],
+            100 * (ji["helix"] - ji["csr"]))
         e = means["efficiency_3d"].loc[snr]
         add("efficiency_3d_gain_percent", snr, e["csr"], e["helix"], e["helix"] - e["csr"],
             100 * (e["helix"] - e["csr"]) / abs(e["csr"]))
+        add("efficiency_3d_gain_points", snr, e["csr"], e["helix"], e["helix"] - e["csr"],
+            100 * (e["helix"] - e["csr"]))
         per = grid[grid["snr"] == snr].pivot_table(index="nominal_key", columns="approach",
                                                     values=["jaccard", "rmse_vol_nm", "nominal_density"])
         if len(per) >= 1:
@@ -784,6 +794,42 @@ def summarize_claims(df):
             c, h = pooled.get((snr, "csr"), np.nan), pooled.get((snr, "helix"), np.nan)
             add(f"checkerboard_{period}", snr, c, h, c - h, c - h)
     return pd.DataFrame(rows, columns=["claim", "snr", "csr", "helix", "difference", "measured", "paper", "agrees"])
+
+
+_CLAIM_TEXT = {
+    "jaccard_gain_percent": ("Jaccard index, helix vs csr", "{:+.1f} %"),
+    "rmse_vol_decrease_percent": ("volumetric RMSE decrease", "{:+.1f} %"),
+    "rmse_vol_decrease_nm": ("volumetric RMSE decrease", "{:+.1f} nm"),
+    "rmse_ax_decrease_nm": ("axial RMSE decrease", "{:+.1f} nm"),
+    "rmse_lat_decrease_nm": ("lateral RMSE decrease", "{:+.1f} nm"),
+    "efficiency_3d_gain_percent": ("3D efficiency, helix vs csr", "{:+.1f} %"),
+    "jaccard_gain_points": ("Jaccard index, helix - csr", "{:+.1f} points"),
+    "efficiency_3d_gain_points": ("3D efficiency, helix - csr", "{:+.1f} points"),
+    "jaccard_gain_trend_per_decade": ("JI gain (helix - csr) per decade of density", "{:+.3f}"),
+    "isolated_jaccard_gain_percent": ("JI gain at the lowest density", "{:+.1f} %"),
+    "isolated_rmse_vol_decrease_nm": ("RMSE_vol decrease at the lowest density", "{:+.1f} nm"),
+    "checkerboard_pixel": ("checkerboard chi2/dof mod 100 nm", "csr {csr:.2f}, helix {helix:.2f}"),
+    "checkerboard_25nm": ("checkerboard chi2/dof mod 25 nm", "csr {csr:.2f}, helix {helix:.2f}"),
+}
+
+
+def describe_claims(claims) -> list[str]:
+    """One sentence per row of :func:`summarize_claims`: the measured value, the paper's, agreement.
+
+    Positive numbers mean helix training is better (higher JI/efficiency, lower RMSE or
+    checkerboard index).
+    """
+    lines = []
+    for _, c in claims.iterrows():
+        what, fmt = _CLAIM_TEXT.get(c["claim"], (c["claim"], "{:+.3g}"))
+        value = fmt.format(c["measured"], csr=c["csr"], helix=c["helix"])
+        paper = "" if not np.isfinite(c["paper"]) else "; paper " + fmt.format(c["paper"], csr=np.nan, helix=np.nan)
+        if isinstance(c["agrees"], (bool, np.bool_)):
+            verdict = "helix better" if c["agrees"] else "helix not better"
+        else:
+            verdict = "undefined"
+        lines.append(f"{c['snr']:>6} SNR | {what}: {value}{paper} -> {verdict}")
+    return lines
 
 
 # -- command line --------------------------------------------------------------------------------

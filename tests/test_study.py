@@ -15,7 +15,7 @@ from structloc.io import load_mt0_ground_truth
 from structloc.localize import Localizer
 from structloc.sampling import MT0Sampler, sample_frames
 from structloc.study import (
-    RESULT_COLUMNS, StudyConfig, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
+    RESULT_COLUMNS, StudyConfig, describe_claims, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
     locs_path_for, pooled_checkerboard, read_locs, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
 )
 from structloc.train import TrainConfig, train
@@ -200,6 +200,8 @@ def test_summarize_claims_known_answers():
     assert claims.loc[("rmse_vol_decrease_percent", "high"), "measured"] == pytest.approx(100 * 22 / 72)
     assert claims.loc[("rmse_ax_decrease_nm", "high"), "measured"] == pytest.approx(20.0)
     assert claims.loc[("efficiency_3d_gain_percent", "low"), "measured"] == pytest.approx(20.0)
+    assert claims.loc[("efficiency_3d_gain_points", "low"), "measured"] == pytest.approx(10.0)
+    assert claims.loc[("jaccard_gain_points", "high"), "measured"] == pytest.approx(15.0)
     assert claims.loc[("jaccard_gain_trend_per_decade", "high"), "measured"] == pytest.approx(0.05)
     assert claims.loc[("isolated_jaccard_gain_percent", "high"), "measured"] == pytest.approx(20.0)
     # pooled checkerboard: LD row of helix counts too (chi2 19 per 19 dof) -> helix 1, csr 10
@@ -207,6 +209,12 @@ def test_summarize_claims_known_answers():
     assert claims.loc[("checkerboard_pixel", "high"), "helix"] == pytest.approx(1.0)
     assert claims["agrees"].loc[["jaccard_gain_percent", "rmse_vol_decrease_nm"]].all()
     assert not claims.loc[("checkerboard_25nm", "high"), "agrees"]  # no difference
+
+
+def test_describe_claims_quotes_the_computed_numbers():
+    lines = describe_claims(summarize_claims(_synthetic()))
+    assert any("high SNR | Jaccard index" in line and "+33.3 %" in line and "paper +20.0 %" in line for line in lines)
+    assert any("checkerboard chi2/dof mod 100 nm: csr 10.00, helix 1.00" in line for line in lines)
 
 
 def test_summarize_claims_sign_follows_the_data():
