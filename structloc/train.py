@@ -106,7 +106,8 @@ class TrainConfig:
     blob_loss_weight : float
         Extra weight of bins inside target blobs (see :func:`target_loss`).
     sigma_bins : float
-        Target blob width in 25 nm bins.
+        Target blob width in 25 nm bins (2 = 50 nm: learns faster than 1 on short CPU budgets,
+        still separates emitters ~150 nm apart).
     field, psf, camera :
         Geometry, PSF and camera of the simulated frames.
     """
@@ -127,7 +128,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     photon_loss_weight: float = 0.1
     blob_loss_weight: float = 10.0
-    sigma_bins: float = 1.0
+    sigma_bins: float = 2.0
     field: Field = Field()
     psf: AstigmaticPSF = AstigmaticPSF()
     camera: EMCCD = EMCCD()
