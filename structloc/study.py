@@ -46,7 +46,7 @@ __all__ = [
     "APPROACHES", "CHALLENGE_SETS", "STUDY_NOMINAL_DENSITIES", "QUICK_NOMINAL_DENSITIES",
     "PAPER_CLAIMS", "RESULT_COLUMNS", "StudyConfig", "mt0_nominal_curve",
     "mt0_count_density_for_nominal", "model_path", "simulate_test_set", "TestSet", "run_point", "run_study",
-    "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "describe_claims", "pooled_checkerboard",
+    "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "describe_claims", "paired_difference", "pooled_checkerboard",
     "point_command", "add_study_arguments", "cli_study",
 ]
 
@@ -85,8 +85,13 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "checkerboard", "checkerboard_chi2", "checkerboard_dof", "checkerboard_p", "kl_pixel",
     "checkerboard_25nm", "checkerboard_25nm_chi2", "checkerboard_25nm_dof", "kl_25nm",
     "checkerboard_truth", "checkerboard_25nm_truth",
+    "jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high",
+    "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high",
     "training_seed", "seed", "model", "command",
 )
+#: Paired (helix - csr, same frames) differences; filled by :func:`run_study`, NaN for single points.
+_DIFF_COLUMNS = ("jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high",
+                 "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high")
 
 
 def _positive_int(owner: str, name: str, value: Any, minimum: int = 1) -> int:
@@ -506,6 +511,7 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
         "checkerboard_25nm_dof": fine.dof, "kl_25nm": fine.kl_divergence,
         "checkerboard_truth": subpixel_bias(test.truth, period_nm=field.pixel_nm).checkerboard,
         "checkerboard_25nm_truth": subpixel_bias(test.truth, period_nm=bin_nm).checkerboard,
+        **{c: float("nan") for c in _DIFF_COLUMNS},
         "training_seed": used_seed, "seed": seed,
         "model": str(localizer.info.get("path", path)),
         "command": point_command(approach, snr, target, n_frames=n_frames, seed=seed, n_boot=n_boot,
@@ -513,6 +519,41 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
     })
     row = {k: row[k] for k in RESULT_COLUMNS}
     return (row, locs) if return_locs else row
+
+
+def paired_difference(truth: Emitters, pred_a: Emitters, pred_b: Emitters, *, n_frames: int, n_boot: int = 1000,
+                      confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """Paired bootstrap of ``b - a`` on the same frames: JI difference and RMSE_vol difference (nm).
+
+    Frames are resampled jointly for both localization tables (multinomial counts over the
+    per-frame statistics of :func:`structloc.evaluate.frame_statistics`), so variation shared by
+    both (how crowded a frame happens to be) cancels.
+
+    Returns
+    -------
+    dict
+        ``jaccard_diff`` and ``rmse_vol_diff_nm`` (estimates on all frames) with ``..._ci_low`` /
+        ``..._ci_high`` percentile bounds (for the RMSE, ``rmse_vol_diff_ci_low/high``).
+    """
+    from .evaluate import _metrics_from_sums, frame_statistics
+
+    n_frames = _positive_int("", "n_frames", n_frames)
+    n_boot = _positive_int("", "n_boot", n_boot)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    stats = [frame_statistics(truth, pred, n_frames=n_frames) for pred in (pred_a, pred_b)]
+    counts = np.random.default_rng(seed).multinomial(n_frames, np.full(n_frames, 1.0 / n_frames), size=n_boot)
+    full = [_metrics_from_sums(s.sum(axis=0)) for s in stats]
+    boot = [_metrics_from_sums(counts @ s) for s in stats]
+    q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
+    out: dict[str, float] = {}
+    for key, name in (("jaccard", "jaccard_diff"), ("rmse_vol_nm", "rmse_vol_diff")):
+        diff = boot[1][key] - boot[0][key]
+        finite = diff[np.isfinite(diff)]
+        low, high = np.percentile(finite, q) if finite.size else (np.nan, np.nan)
+        out[name if key == "jaccard" else "rmse_vol_diff_nm"] = float(full[1][key] - full[0][key])
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = float(low), float(high)
+    return out
 
 
 # -- the whole study ---------------------------------------------------------------------------
@@ -557,6 +598,7 @@ def run_study(config: StudyConfig, progress: bool = True, *, localizers: dict | 
             geometries = {a: _localizer_geometry(localizers[(a, snr, tseed)]) for a in config.approaches}
             for target in config.test_sets:
                 shared: dict[Any, TestSet] = {}
+                point_locs: dict[str, tuple[Emitters, TestSet]] = {}
                 for approach in config.approaches:
                     field, psf, camera = geometries[approach]
                     geometry_key = (field, repr(psf), repr(camera))
@@ -570,10 +612,18 @@ def run_study(config: StudyConfig, progress: bool = True, *, localizers: dict | 
                                           n_boot=config.n_boot, confidence=config.confidence,
                                           device=config.device, return_locs=True)
                     rows.append(row)
+                    point_locs[approach] = (locs, shared[geometry_key])
                     if keep is not None and _label(target) == keep:
                         kept[(approach, snr)] = locs
                         kept[("truth", snr)] = shared[geometry_key].truth
                     bar.update(1)
+                if {"csr", "helix"} <= set(point_locs) and point_locs["csr"][1] is point_locs["helix"][1]:
+                    test = point_locs["csr"][1]
+                    diff = paired_difference(test.truth, point_locs["csr"][0], point_locs["helix"][0],
+                                             n_frames=config.n_frames, n_boot=config.n_boot,
+                                             confidence=config.confidence, seed=test.seed)
+                    for row in rows[-len(config.approaches):]:
+                        row.update(diff)
     bar.close()
     df = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     df.attrs["locs"] = kept
@@ -724,6 +774,9 @@ def summarize_claims(df):
       log10(nominal density) (> 0: the advantage grows with density);
     * ``isolated_jaccard_gain_percent``, ``isolated_rmse_vol_decrease_nm``: the same at the lowest
       nominal density;
+    * ``jaccard_points_helix_better``: of the densities with a paired interval
+      (:func:`paired_difference`), how many show helix significantly better (``helix`` column)
+      and csr significantly better (``csr`` column); ``measured`` is their difference;
     * ``checkerboard_pixel``, ``checkerboard_25nm``: pooled index (:func:`pooled_checkerboard`)
       per approach (csr/helix columns; difference = csr - helix).
 
@@ -788,6 +841,13 @@ def summarize_claims(df):
                 100 * (j["helix"] - j["csr"]) / j["csr"])
             add("isolated_rmse_vol_decrease_nm", snr, r["csr"], r["helix"], r["csr"] - r["helix"],
                 r["csr"] - r["helix"])
+        if "jaccard_diff_ci_low" in df.columns:
+            sel = grid[(grid["snr"] == snr) & (grid["approach"] == "helix")]
+            finite = sel[np.isfinite(sel["jaccard_diff_ci_low"])]
+            if len(finite):
+                better = int(np.sum(finite["jaccard_diff_ci_low"] > 0))
+                worse = int(np.sum(finite["jaccard_diff_ci_high"] < 0))
+                add("jaccard_points_helix_better", snr, worse, better, better - worse, better - worse)
     for period in ("pixel", "25nm"):
         pooled = pooled_checkerboard(df, period).set_index(["snr", "approach"])["checkerboard"]
         for snr in snrs:
@@ -808,6 +868,8 @@ _CLAIM_TEXT = {
     "jaccard_gain_trend_per_decade": ("JI gain (helix - csr) per decade of density", "{:+.3f}"),
     "isolated_jaccard_gain_percent": ("JI gain at the lowest density", "{:+.1f} %"),
     "isolated_rmse_vol_decrease_nm": ("RMSE_vol decrease at the lowest density", "{:+.1f} nm"),
+    "jaccard_points_helix_better": ("densities with JI significantly better (paired 95 % CI)",
+                                    "helix {helix:.0f}, csr {csr:.0f}"),
     "checkerboard_pixel": ("checkerboard chi2/dof mod 100 nm", "csr {csr:.2f}, helix {helix:.2f}"),
     "checkerboard_25nm": ("checkerboard chi2/dof mod 25 nm", "csr {csr:.2f}, helix {helix:.2f}"),
 }

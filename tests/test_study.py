@@ -16,7 +16,7 @@ from structloc.localize import Localizer
 from structloc.sampling import MT0Sampler, sample_frames
 from structloc.study import (
     RESULT_COLUMNS, StudyConfig, describe_claims, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
-    locs_path_for, pooled_checkerboard, read_locs, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
+    locs_path_for, paired_difference, pooled_checkerboard, read_locs, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
 )
 from structloc.train import TrainConfig, train
 
@@ -109,7 +109,8 @@ def test_run_point_gives_a_complete_finite_row(models):
     row = run_point("helix", "high", 2.2, n_frames=6, models_dir=models, localizer=localizer, n_boot=50)
     assert list(row) == list(RESULT_COLUMNS)
     assert row["approach"] == "helix" and row["snr"] == "high" and row["n_frames"] == 6 and row["training_seed"] == 3
-    numeric = {k: v for k, v in row.items() if isinstance(v, (float, int)) and not isinstance(v, bool)}
+    numeric = {k: v for k, v in row.items() if isinstance(v, (float, int)) and not isinstance(v, bool)
+               and "_diff" not in k}  # paired differences need both approaches (run_study)
     assert all(np.isfinite(v) for v in numeric.values()), {k: v for k, v in numeric.items() if not np.isfinite(v)}
     assert row["tp"] > 0 and row["tp"] + row["fn"] == row["n_truth"] and row["tp"] + row["fp"] == row["n_pred"]
     for metric in ("jaccard", "rmse_vol_nm", "efficiency_3d"):
@@ -142,12 +143,19 @@ def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp
     for _, pair in df.groupby("test_set"):
         assert pair["n_truth"].nunique() == 1 and pair["nominal_density"].nunique() == 1
     assert set(df.attrs["locs"]) == {("csr", "high"), ("helix", "high"), ("truth", "high")}
+    # the paired difference (helix - csr, same frames) is in both rows of a point
+    for _, pair in df.groupby("test_set"):
+        assert pair["jaccard_diff"].nunique() == 1
+        diff = pair.iloc[0]
+        assert diff["jaccard_diff"] == pytest.approx(pair.set_index("approach").jaccard.diff().iloc[-1])
+        assert diff["jaccard_diff_ci_low"] <= diff["jaccard_diff"] <= diff["jaccard_diff_ci_high"]
     # the command column reproduces a row (same seeds, same frames, same model)
     row = df[(df.approach == "helix") & (df.test_set == "0.38")].iloc[0]
     single = run_point("helix", "high", 0.38, n_frames=4, n_boot=30, models_dir=models,
                        localizer=localizers[("helix", "high", None)])
     for key in ("n_truth", "n_pred", "tp", "jaccard", "jaccard_ci_low", "rmse_vol_nm", "checkerboard", "command"):
         assert single[key] == row[key], key
+    assert np.isnan(single["jaccard_diff"])  # a single approach has no paired difference
     args = build_parser().parse_args(shlex.split(row["command"])[1:])
     assert (args.approach, args.snr, args.nominal_density, args.frames, args.seed, args.boot) == \
         (["helix"], ["high"], [0.38], 4, 7, 30)
@@ -215,6 +223,26 @@ def test_describe_claims_quotes_the_computed_numbers():
     lines = describe_claims(summarize_claims(_synthetic()))
     assert any("high SNR | Jaccard index" in line and "+33.3 %" in line and "paper +20.0 %" in line for line in lines)
     assert any("checkerboard chi2/dof mod 100 nm: csr 10.00, helix 1.00" in line for line in lines)
+
+
+def test_paired_difference_of_identical_tables_is_exactly_zero_and_detects_a_loss():
+    truth = sample_frames(MT0Sampler(FIELD), 20, density_per_um2=0.5, seed=3)
+    same = paired_difference(truth, truth, truth, n_frames=20, n_boot=100)
+    assert same["jaccard_diff"] == 0 and same["jaccard_diff_ci_low"] == 0 and same["jaccard_diff_ci_high"] == 0
+    half = truth.take(np.arange(len(truth)) % 2 == 0)  # b misses every other emitter: JI about 0.5
+    loss = paired_difference(truth, truth, half, n_frames=20, n_boot=200)
+    assert loss["jaccard_diff"] == pytest.approx(len(half) / len(truth) - 1)
+    assert loss["jaccard_diff_ci_high"] < 0 and loss["rmse_vol_diff_nm"] == 0
+    with pytest.raises(ValueError, match="confidence"):
+        paired_difference(truth, truth, truth, n_frames=20, confidence=2.0)
+
+
+def test_summarize_counts_significant_points():
+    df = _synthetic().assign(jaccard_diff_ci_low=[0.01, 0.01, -0.1, -0.1, -0.2, -0.2, np.nan] * 2,
+                             jaccard_diff_ci_high=[0.1, 0.1, 0.1, 0.1, -0.1, -0.1, np.nan] * 2)
+    claims = summarize_claims(df).set_index(["claim", "snr"])
+    row = claims.loc[("jaccard_points_helix_better", "high")]
+    assert (row["helix"], row["csr"], row["measured"]) == (1, 1, 0)
 
 
 def test_summarize_claims_sign_follows_the_data():
