@@ -20,7 +20,7 @@ from .plotting import PALETTE
 from .render import render_gaussian, subpixel_bias
 from .snr import SNR_PRESETS
 
-__all__ = ["APPROACH_COLOURS", "METRIC_LABELS", "metrics_vs_density", "checkerboard_summary",
+__all__ = ["APPROACH_COLOURS", "METRIC_LABELS", "metrics_vs_density", "paired_differences", "checkerboard_summary",
            "subpixel_histograms", "reconstruction_grid"]
 
 #: Colour of each training regime.
@@ -116,6 +116,35 @@ def metrics_vs_density(df, metrics: Sequence[str] = ("jaccard", "rmse_vol_nm"), 
     axes[0, 0].legend(fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figure:
+    """Helix - csr on the same frames, with paired 95 % intervals: JI (left) and RMSE_vol (right).
+
+    One line per SNR against nominal density; above 0 on the left (below 0 on the right) means
+    helix training is better. Challenge sets are left out.
+    """
+    _check_table(df, ["jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high", "rmse_vol_diff_nm",
+                      "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high"])
+    grid = df[~df["test_set"].astype(str).str.upper().isin(_CHALLENGE) & (df["approach"] == "helix")]
+    if grid["jaccard_diff"].notna().sum() == 0:
+        raise ValueError("no paired differences in the table (run both approaches with run_study)")
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    for snr in _snrs(grid, None):
+        sel = grid[grid["snr"] == snr].groupby("test_set").mean(numeric_only=True).sort_values("nominal_density")
+        for ax, col, low, high in ((axes[0], "jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high"),
+                                   (axes[1], "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high")):
+            ax.plot(sel["nominal_density"], sel[col], "o-", ms=3, color=PALETTE.get(snr), label=f"{snr} SNR")
+            ax.fill_between(sel["nominal_density"], sel[low], sel[high], color=PALETTE.get(snr), alpha=0.2, lw=0)
+    for ax, label in zip(axes, ("JI: helix - csr", "RMSE_vol: helix - csr (nm)")):
+        ax.axhline(0, color="k", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("nominal density (per µm²)")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, which="both", lw=0.5)
+    axes[0].legend(fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
 

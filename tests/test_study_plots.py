@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 from structloc import Emitters  # noqa: E402
 from structloc.study import RESULT_COLUMNS  # noqa: E402
 from structloc.study_plots import (  # noqa: E402
-    checkerboard_summary, metrics_vs_density, reconstruction_grid, subpixel_histograms,
+    checkerboard_summary, metrics_vs_density, paired_differences, reconstruction_grid, subpixel_histograms,
 )
 
 
@@ -55,6 +55,14 @@ def test_metrics_vs_density_rejects_missing_columns_and_unknown_snr():
         metrics_vs_density(_table(), snrs=["medium"])
     with pytest.raises(ValueError, match="empty"):
         metrics_vs_density(_table().iloc[:0])
+
+
+def test_paired_differences_one_line_per_snr_and_needs_differences():
+    df = _table()
+    fig = paired_differences(df)
+    assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 2 + 1  # two SNRs and the zero line
+    with pytest.raises(ValueError, match="no paired"):
+        paired_differences(df.assign(jaccard_diff=np.nan))
 
 
 def test_checkerboard_summary_two_panels():
