@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 __all__ = [
     "PALETTE",
@@ -69,6 +70,8 @@ def point_clouds_3d(
     figsize: tuple[float, float] | None = None,
     elev: float = 25.0,
     azim: float = -60.0,
+    equal_aspect: bool = False,
+    legend: bool = True,
 ) -> Figure:
     """3D scatter plots of labelled point sets, positions in nm (drawn in um).
 
@@ -88,6 +91,11 @@ def point_clouds_3d(
         Panels per row.
     elev, azim : float
         Viewing angles in degrees.
+    equal_aspect : bool
+        Draw x, y and z to the same scale (a helix then looks like a helix); by default each
+        axis is stretched to fill the box.
+    legend : bool
+        Show a legend with each label and its number of points.
 
     Returns
     -------
@@ -120,7 +128,12 @@ def point_clouds_3d(
         ax.set_zlabel("z (µm)")
         ax.invert_yaxis()  # y points down in images
         ax.view_init(elev=elev, azim=azim)
-        ax.legend(loc="upper left", fontsize=8, markerscale=4)
+        if equal_aspect and panel:
+            stacked = np.concatenate([data[label] for label in panel]) / 1000.0
+            spans = np.ptp(stacked, axis=0) if len(stacked) else np.ones(3)
+            ax.set_box_aspect(np.maximum(spans, 1e-3 * max(spans.max(), 1e-9)))
+        if legend:
+            ax.legend(loc="upper left", fontsize=8, markerscale=4)
         if panel_titles is not None:
             ax.set_title(panel_titles[k])
     if title:
@@ -336,7 +349,7 @@ def crlb_curves(
     bounds = _mapping("bounds", bounds)
     z = np.asarray(z_nm, dtype=float)
     k = len(axes_labels)
-    fig, axes = plt.subplots(1, k, figsize=(4.0 * k, 3.6), sharey=True, squeeze=False, constrained_layout=True)
+    fig, axes = plt.subplots(1, k, figsize=(3.3 * k, 3.3), sharey=True, squeeze=False, constrained_layout=True)
     for i, (label, curves_) in enumerate(bounds.items()):
         if len(curves_) != k:
             raise ValueError(f"bounds[{label!r}] has {len(curves_)} curves for {k} coordinates")
@@ -465,8 +478,10 @@ def curves(
                 markeredgecolor="k", label=label)
     if logx:
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
     if logy:
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")

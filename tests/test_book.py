@@ -70,5 +70,10 @@ def test_checker_detects_a_mismatch(tmp_path):
     check.fix(md, url, branch, tmp_path)
     assert check.problems_of(md, url, branch, tmp_path) == []
     assert "github/a/b/blob/main/book/ch.ipynb" in md.read_text()
+    ids = [cell["id"] for cell in check.nbformat.read(md.with_suffix(".ipynb"), as_version=4).cells]
     md.write_text(md.read_text() + "\nA new paragraph.\n")
     assert any("cells differ" in p for p in check.problems_of(md, url, branch, tmp_path))
+    check.fix(md, url, branch, tmp_path)
+    cells = check.nbformat.read(md.with_suffix(".ipynb"), as_version=4).cells
+    assert [cell["id"] for cell in cells][: len(ids)] == ids  # a re-sync keeps cell ids
+    assert check.problems_of(md, url, branch, tmp_path) == []

@@ -31,6 +31,15 @@ def test_point_clouds_one_panel_per_group_with_every_point():
     assert axes[1].get_legend().get_texts()[0].get_text() == "structure (40)"
 
 
+def test_point_clouds_equal_aspect_follows_the_data_spans():
+    helix = np.stack([np.linspace(0, 4000, 200), np.zeros(200), np.linspace(-200, 200, 200)], axis=1)
+    fig = plotting.point_clouds_3d({"structure": helix}, equal_aspect=True, legend=False)
+    ax = fig.axes[0]
+    aspect = np.asarray(ax.get_box_aspect(), dtype=float)
+    assert aspect[0] / aspect[2] == pytest.approx(4000 / 400, rel=1e-6)
+    assert ax.get_legend() is None
+
+
 def test_point_clouds_rejects_bad_shapes_and_labels():
     with pytest.raises(ValueError, match="shape"):
         plotting.point_clouds_3d({"a": np.zeros((5, 2))})

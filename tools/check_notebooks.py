@@ -110,19 +110,27 @@ def problems_of(md_path: Path, url: str, branch: str, root: Path = ROOT) -> list
 
 
 def fix(md_path: Path, url: str, branch: str, root: Path = ROOT) -> None:
-    """Rewrite the chapter's URLs and regenerate its stripped, paired .ipynb."""
+    """Rewrite the chapter's URLs and regenerate its stripped, paired .ipynb.
+
+    Cell ids of an existing notebook are kept where the cell at the same position has the same
+    type, so a re-sync only changes what really changed.
+    """
     text = md_path.read_text()
     new = fixed_markdown(text, md_path, url, branch, root)
     if new != text:
         md_path.write_text(new)
     notebook = jupytext.read(md_path)
-    for cell in notebook.cells:
+    ipynb = md_path.with_suffix(".ipynb")
+    old_cells = nbformat.read(ipynb, as_version=4).cells if ipynb.exists() else []
+    for index, cell in enumerate(notebook.cells):
+        if index < len(old_cells) and old_cells[index].cell_type == cell.cell_type and "id" in old_cells[index]:
+            cell["id"] = old_cells[index]["id"]
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
     notebook.metadata.pop("widgets", None)
     notebook.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
-    jupytext.write(notebook, md_path.with_suffix(".ipynb"))
+    jupytext.write(notebook, ipynb)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,9 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     if not paths:
         print("no jupytext chapters found in book/", file=sys.stderr)
         return 1
-    if args.fix:
+    if args.fix:  # only chapters with problems are rewritten
         for path in paths:
-            fix(path, url, branch)
+            if problems_of(path, url, branch):
+                fix(path, url, branch)
     problems = [p for path in paths for p in problems_of(path, url, branch)]
     for problem in problems:
         print(problem, file=sys.stderr)
