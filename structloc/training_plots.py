@@ -512,8 +512,9 @@ def metric_bars(
             est, low, high = (float(table.loc[metric, c]) for c in ("estimate", "low", "high"))
             err = [[max(est - low, 0.0)], [max(high - est, 0.0)]] if np.isfinite(low) and np.isfinite(high) else None
             ax.bar(i, est, color=_model_colour(label, i), alpha=0.85, yerr=err, capsize=6)
-            ax.annotate(f"{est:.3f}" if abs(est) < 10 else f"{est:.1f}", (i, est), ha="center", va="bottom",
-                        fontsize=8, xytext=(0, 3), textcoords="offset points")
+            ax.annotate(f"{est:.3f}" if abs(est) < 10 else f"{est:.1f}", (i, est), ha="left",
+                        va="bottom" if est >= 0 else "top", fontsize=8, xytext=(9, 2 if est >= 0 else -2),
+                        textcoords="offset points")
         ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_title(_METRIC_LABELS.get(metric, metric), fontsize=10)
         ax.grid(alpha=0.3, axis="y")
