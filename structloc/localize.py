@@ -123,8 +123,9 @@ class Localizer:
         frames = self._check_frames(frames_adu)
         tables = []
         for start in range(0, frames.shape[0], self.batch_frames):
-            chunk = torch.as_tensor(np.asarray(frames[start:start + self.batch_frames])
-                                    if not isinstance(frames, torch.Tensor) else frames[start:start + self.batch_frames])
+            chunk = frames[start:start + self.batch_frames]
+            if not isinstance(chunk, torch.Tensor):  # a copy: memory-mapped stacks are read-only
+                chunk = torch.from_numpy(np.array(chunk, dtype=np.float32))
             chunk = chunk.to(self.device, torch.float32)
             if not torch.isfinite(chunk).all():
                 raise ValueError("frames contain NaN or infinite values")

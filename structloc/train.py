@@ -64,7 +64,7 @@ __all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_bat
            "THRESHOLD_GRID", "add_train_arguments", "cli_train"]
 
 #: Detection thresholds (peak amplitude) tried on the validation set.
-THRESHOLD_GRID = tuple(np.round(np.arange(0.1, 0.951, 0.05), 3))
+THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 1.501, 0.05), 3))
 _TRAIN_SAMPLERS = ("csr", "helix")
 
 
@@ -395,9 +395,9 @@ def train(
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if (device is None or str(device).startswith("cuda")) and torch.cuda.is_available() else "gloo"
         dist.init_process_group(backend)
-    if world > 1 and device is None and torch.cuda.is_available():
-        device = f"cuda:{local_rank}"
     device = select_device(device)
+    if world > 1 and device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", local_rank)  # one GPU per process
     if device.type == "cuda":
         torch.cuda.set_device(device)
 
