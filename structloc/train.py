@@ -106,8 +106,9 @@ class TrainConfig:
     blob_loss_weight : float
         Extra weight of bins inside target blobs (see :func:`target_loss`).
     sigma_bins : float
-        Target blob width in 25 nm bins (2 = 50 nm: learns faster than 1 on short CPU budgets,
-        still separates emitters ~150 nm apart).
+        Target blob width in 25 nm bins (2 = 50 nm, still separating emitters ~150 nm apart;
+        chosen for short CPU budgets after 1-bin blobs gave near-zero recall on sparse frames
+        there, see models/README.md).
     field, psf, camera :
         Geometry, PSF and camera of the simulated frames.
     """

@@ -50,7 +50,7 @@ def test_tiny_training_lowers_the_loss(tmp_path):
     result = train(tiny(max_steps=24, steps_per_epoch=8, lr=3e-3), tmp_path / "m.pt", progress=False)
     losses = [h["train_loss"] for h in result.history]
     assert len(losses) == 3 and losses[-1] < 0.7 * losses[0]
-    assert result.step == 24 and 0 < result.threshold < 1
+    assert result.step == 24 and 0 < result.threshold <= 1.5
     saved = load_checkpoint(tmp_path / "m.pt")
     assert saved["format_version"] == FORMAT_VERSION and saved["step"] == 24
     assert saved["config"]["sampler"] == "csr" and saved["history"][-1]["frames_seen"] == 96
