@@ -59,7 +59,7 @@ from .simulate import simulate_frames
 from .snr import SNR_PRESETS, SignalLevel, signal_level
 from .targets import TargetSpec, decode, encode
 
-__all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_batch", "target_loss",
+__all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_batch", "training_counts", "target_loss",
            "predict_grid", "choose_threshold", "provenance",
            "THRESHOLD_GRID", "add_train_arguments", "cli_train"]
 
@@ -234,6 +234,14 @@ def select_device(device: str | torch.device | None = None) -> torch.device:
 
 
 # -- data ----------------------------------------------------------------------------------------
+def training_counts(config: TrainConfig, n_frames: int, rng: np.random.Generator) -> np.ndarray:
+    """Emitters per training frame: Poisson with mean ``density * area``, the density of each
+    frame log-uniform in ``[density_min_per_um2, density_max_per_um2]`` (int64, shape (n_frames,))."""
+    log_lo, log_hi = np.log(config.density_min_per_um2), np.log(config.density_max_per_um2)
+    density = np.exp(rng.uniform(log_lo, log_hi, size=n_frames))
+    return rng.poisson(density * config.field.area_um2).astype(np.int64)
+
+
 def simulate_batch(
     config: TrainConfig, n_frames: int, seed: list[int] | int, device: torch.device | str = "cpu"
 ) -> tuple[torch.Tensor, torch.Tensor, Emitters]:
@@ -261,9 +269,7 @@ def simulate_batch(
     """
     device = torch.device(device)
     rng = np.random.default_rng(seed)
-    log_lo, log_hi = np.log(config.density_min_per_um2), np.log(config.density_max_per_um2)
-    density = np.exp(rng.uniform(log_lo, log_hi, size=n_frames))
-    counts = rng.poisson(density * config.field.area_um2).astype(np.int64)
+    counts = training_counts(config, n_frames, rng)
     emitters = _sampler(config).sample(counts, rng, config.signal)
     generator = torch.Generator(device=device)
     generator.manual_seed(int(rng.integers(2**62)))
