@@ -20,6 +20,7 @@ from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from .emitters import Emitters
 from .evaluate import Matching
@@ -395,6 +396,7 @@ def training_curves(
     histories = _mapping("histories", histories)
     needed = (x, "train_loss", "val_loss", "jaccard", "rmse_vol_nm")
     fig, axes = plt.subplots(1, 3, figsize=(15.0, 4.0), constrained_layout=True)
+    used: list[str] = []
     for i, (label, history) in enumerate(histories.items()):
         if len(history) == 0:
             raise ValueError(f"histories[{label!r}] is empty: train for at least one epoch")
@@ -403,6 +405,9 @@ def training_curves(
             raise ValueError(f"histories[{label!r}] records lack {missing}")
         xs = np.array([r[x] for r in history], dtype=float)
         colour = _model_colour(label, i)
+        if colour in used:  # two runs of one regime: keep them apart
+            colour = next((c for c in _MODEL_COLOURS[2:] if c not in used), colour)
+        used.append(colour)
         col = {k: np.array([np.nan if r[k] is None else r[k] for r in history], dtype=float) for k in needed[1:]}
         marker = "o" if len(xs) < 30 else None
         axes[0].plot(xs, col["train_loss"], "-", marker=marker, ms=3, color=colour, label=f"{label}: training")
@@ -420,6 +425,8 @@ def training_curves(
     if x == "frames_seen" and any(len(h) > 1 for h in histories.values()):
         for ax in axes:
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    axes[0].yaxis.set_minor_formatter(NullFormatter())
     if title:
         fig.suptitle(title)
     return fig
