@@ -144,16 +144,20 @@ class Localizer:
         """
         from tqdm.auto import tqdm
 
-        from .io import iter_tiff_chunks, read_tiff_stack
+        import tifffile
 
-        n_frames = None
-        try:
-            n_frames = len(read_tiff_stack(path, memmap=True))
-        except Exception:  # size only feeds the progress bar; reading errors surface below
-            pass
+        from .io import iter_tiff_chunks
+
+        chunks = iter_tiff_chunks(path, chunk_frames)  # checks the path and chunk size now
+        try:  # the header's frame count, for the progress bar only (nothing is loaded)
+            with tifffile.TiffFile(path) as tif:
+                shape = tif.series[0].shape
+                n_frames = int(shape[0]) if len(shape) == 3 else 1
+        except Exception:  # reading errors surface from iter_tiff_chunks below
+            n_frames = None
         tables = []
         with tqdm(total=n_frames, disable=not progress, desc="localize", unit="frame") as bar:
-            for start, chunk in iter_tiff_chunks(path, chunk_frames):
+            for start, chunk in chunks:
                 tables.append(self(chunk, frame_offset=start))
                 bar.update(len(chunk))
         return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)

@@ -1,6 +1,7 @@
 """Localizer: frames or TIFF stacks to a localization table; CLI verbs; bad input."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from structloc.targets import encode
 from structloc.train import TrainConfig, simulate_batch, train
 
 FIELD = Field(width_px=32, height_px=32)
+
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +116,12 @@ def test_bad_input(checkpoint, tmp_path, capsys):
     assert "not a readable structloc checkpoint" in capsys.readouterr().err
     with pytest.raises(FileNotFoundError):
         Localizer.from_checkpoint(tmp_path / "nope.pt")
+    with pytest.raises(FileNotFoundError):
+        loc.localize_tiff(tmp_path / "nope.tif", progress=False)
+    (tmp_path / "bad.tif").write_bytes(b"II*\x00garbage")
+    with pytest.raises(ValueError):
+        loc.localize_tiff(tmp_path / "bad.tif", progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tifffile: zero-size arrays make non-conformant TIFFs
+        empty_tif = write_tiff_stack(tmp_path / "empty.tif", np.zeros((0, 32, 32), np.uint16))
+        assert len(loc.localize_tiff(empty_tif, progress=False)) == 0
