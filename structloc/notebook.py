@@ -78,8 +78,8 @@ def describe_device(mode: str | None = None, *, colab: bool | None = None, devic
     Returns
     -------
     str
-        For example ``"Device: cpu (no GPU found). Mode: quick."``, plus a hint to switch the
-        Colab runtime to a GPU, or to use quick mode, when no GPU is found.
+        For example ``"Device: cpu (no GPU found). Mode: quick."``, plus a hint: to switch the
+        Colab runtime to a GPU, to use quick mode on a CPU, or to use full mode on a GPU.
     """
     mode = book_mode() if mode is None else mode
     if mode not in MODES:
@@ -90,7 +90,13 @@ def describe_device(mode: str | None = None, *, colab: bool | None = None, devic
         import torch
 
         name = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "GPU"
-        return f"Device: {device} ({name}). Mode: {mode}."
+        line = f"Device: {device} ({name}). Mode: {mode}."
+        if mode == "quick":
+            line += (
+                f"\nHint: a GPU is available; for full-scale runs set {MODE_ENV_VAR}=full "
+                f"(in a notebook: %env {MODE_ENV_VAR}=full) and run the notebook again."
+            )
+        return line
     line = f"Device: {device} (no GPU found). Mode: {mode}."
     if colab:
         return line + (

@@ -57,3 +57,12 @@ def test_cpu_quick_mode_locally_needs_no_hint():
 def test_describe_device_rejects_unknown_mode():
     with pytest.raises(ValueError, match="mode"):
         describe_device("fast", colab=False, device="cpu")
+
+
+def test_gpu_in_quick_mode_suggests_full_mode(monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    text = describe_device("quick", colab=True, device="cuda")
+    assert text.startswith("Device: cuda (GPU). Mode: quick.")
+    assert f"%env {MODE_ENV_VAR}=full" in text
+    assert "Hint" not in describe_device("full", colab=True, device="cuda")
