@@ -19,7 +19,7 @@ install: torch
 	$(PIP) install -r requirements.txt
 
 book: install check-notebooks
-	STRUCTLOC_MODE=$(STRUCTLOC_MODE) $(PYTHON) -m jupyter_book build . -W --keep-going
+	STRUCTLOC_MODE=$(STRUCTLOC_MODE) jupyter-book build . -W --keep-going
 
 test: install
 	$(PYTHON) -m pytest -n 2 --dist loadfile
