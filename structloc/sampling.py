@@ -452,7 +452,7 @@ class HelixSampler(_SamplerBase):
         per_t = np.stack([cos_t, sin_t, np.tan(tilt)], axis=-1)
         lo = np.array([0.0, 0.0, f.z_min_nm]) - radius[..., None]
         hi = np.array([f.width_nm, f.height_nm, f.z_max_nm]) + radius[..., None]
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             t1, t2 = (lo - center) / per_t, (hi - center) / per_t
         t_lo = np.max(np.where(per_t == 0, -np.inf, np.minimum(t1, t2)), axis=-1)
         t_hi = np.min(np.where(per_t == 0, np.inf, np.maximum(t1, t2)), axis=-1)
