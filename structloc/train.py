@@ -396,6 +396,7 @@ def train(
     """
     from tqdm.auto import tqdm
 
+    git_commit = _git_commit()  # the code that runs, recorded before training starts
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     rank, world, local_rank = _distributed()
@@ -452,7 +453,7 @@ def train(
             "scaler": scaler.state_dict() if scaler is not None else {},
             "torch_rng": torch.get_rng_state(), "step": step, "elapsed_s": elapsed_s,
             "history": history, "threshold": threshold, "device": str(device), "world_size": world,
-            "n_parameters": count_parameters(model),
+            "n_parameters": count_parameters(model), "git_commit": git_commit,
         }
 
     bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0,
@@ -510,7 +511,7 @@ def train(
     model.eval()
     return TrainResult(model=model, config=config, threshold=threshold, history=history,
                        checkpoint=out, step=step, wall_s=elapsed_s, device=str(device),
-                       extra={"world_size": world, "rank": rank})
+                       extra={"world_size": world, "rank": rank, "git_commit": git_commit})
 
 
 def _validate(model, val, spec, config, step, losses, elapsed_s, world) -> tuple[float, dict[str, Any]]:
@@ -543,7 +544,8 @@ def provenance(result: TrainResult, command: list[str] | None = None) -> dict[st
     final = result.history[-1] if result.history else {}
     return {
         "command": " ".join(command if command is not None else ["structloc"] + sys.argv[1:]),
-        "git_commit": _git_commit(), "structloc_version": __version__, "torch_version": torch.__version__,
+        "git_commit": result.extra.get("git_commit", "unknown"), "structloc_version": __version__,
+        "torch_version": torch.__version__,
         "device": result.device, "world_size": result.extra.get("world_size", 1),
         "torch_threads": torch.get_num_threads(), "wall_time_s": round(result.wall_s, 1),
         "steps": result.step, "frames_seen": final.get("frames_seen", 0), "seed": result.config.seed,
