@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -148,13 +149,17 @@ def test_ddp_two_gloo_processes(tmp_path):
         cfg = TrainConfig(sampler="helix", preset="tiny", batch_size=2, max_steps=4, minutes=None,
                           steps_per_epoch=2, warmup_steps=1, n_val_frames=2, field=Field(32, 32))
         r = train(cfg, {str(tmp_path / 'ddp.pt')!r}, device="cpu", progress=False)
-        print("RANK", r.extra["rank"], r.extra["world_size"], r.step, flush=True)
+        with open({str(tmp_path)!r} + f"/rank{{r.extra['rank']}}.txt", "w") as fh:
+            fh.write(f"{{r.extra['world_size']}} {{r.step}}")
     """))
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with socket.socket() as sock:  # a free port (other test runs may use a fixed one)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "--master_port", "29517", str(script)], capture_output=True, text=True,
-                          timeout=180, env=env)
+                           "--master_addr", "127.0.0.1", "--master_port", str(port), str(script)],
+                          capture_output=True, text=True, timeout=180, env=env)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "RANK 0 2 4" in proc.stdout and "RANK 1 2 4" in proc.stdout
+    assert [(tmp_path / f"rank{k}.txt").read_text() for k in (0, 1)] == ["2 4", "2 4"]
     saved = load_checkpoint(tmp_path / "ddp.pt")
     assert saved["world_size"] == 2 and saved["history"][-1]["frames_seen"] == 16
