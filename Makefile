@@ -18,8 +18,11 @@ torch:
 install: torch
 	$(PIP) install -r requirements.txt
 
+# MPLBACKEND is cleared for the build: a non-inline backend (e.g. Agg) in the environment would
+# make every plt.show() in the chapters silently produce no figure.
 book: install check-notebooks
-	STRUCTLOC_MODE=$(STRUCTLOC_MODE) jupyter-book build . -W --keep-going
+	env -u MPLBACKEND STRUCTLOC_MODE=$(STRUCTLOC_MODE) jupyter-book build . -W --keep-going
+	$(PYTHON) tools/check_built_book.py _build/html
 
 test: install
 	$(PYTHON) -m pytest -n 2 --dist loadfile
