@@ -47,6 +47,7 @@ __all__ = [
     "Metrics",
     "match",
     "efficiency",
+    "metrics_from_sums",
     "evaluate",
     "frame_statistics",
     "evaluate_per_frame",
@@ -317,8 +318,20 @@ class Metrics:
         return asdict(self)
 
 
-def _metrics_from_sums(stats: np.ndarray) -> dict[str, np.ndarray]:
-    """Metric columns from summed statistics ``(..., 5)`` = tp, fp, fn, sse_lat, sse_ax."""
+def metrics_from_sums(stats: np.ndarray) -> dict[str, np.ndarray]:
+    """Metric columns from summed per-frame statistics.
+
+    Parameters
+    ----------
+    stats : array_like, shape (..., 5)
+        Sums of tp, fp, fn, squared lateral errors (nm^2) and squared axial errors (nm^2), as
+        produced by :func:`frame_statistics` summed over frames (or bootstrap-weighted).
+
+    Returns
+    -------
+    dict of str -> np.ndarray
+        The :class:`Metrics` fields other than tp/fp/fn, each of shape ``stats.shape[:-1]``.
+    """
     stats = np.asarray(stats, dtype=float)
     tp, fp, fn, sse_lat, sse_ax = np.moveaxis(stats, -1, 0)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -362,7 +375,7 @@ def evaluate(truth: Emitters, pred: Emitters, **match_kwargs: Any) -> Metrics:
     """
     m = match(truth, pred, **match_kwargs)
     sq_lat, sq_ax = _pair_errors(truth, pred, m)
-    cols = _metrics_from_sums(np.array([m.tp, m.fp, m.fn, sq_lat.sum(), sq_ax.sum()], float))
+    cols = metrics_from_sums(np.array([m.tp, m.fp, m.fn, sq_lat.sum(), sq_ax.sum()], float))
     values = {k: (int(v) if k in ("tp", "fp", "fn") else float(v)) for k, v in cols.items()}
     return Metrics(**values)
 
@@ -412,7 +425,7 @@ def evaluate_per_frame(truth: Emitters, pred: Emitters, *, n_frames: int | None 
     import pandas as pd
 
     stats = frame_statistics(truth, pred, n_frames=n_frames, **match_kwargs)
-    cols = _metrics_from_sums(stats)
+    cols = metrics_from_sums(stats)
     df = pd.DataFrame({"frame": np.arange(stats.shape[0]), **cols})
     return df.astype({"tp": np.int64, "fp": np.int64, "fn": np.int64})
 
@@ -495,7 +508,7 @@ def bootstrap_ci(truth: Emitters, pred: Emitters, *, n_boot: int = 1000, confide
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     stats = frame_statistics(truth, pred, n_frames=n_frames, **match_kwargs)
     names = [n for n in Metrics.__dataclass_fields__ if n not in ("tp", "fp", "fn")]
-    estimate = _metrics_from_sums(stats.sum(axis=0))
+    estimate = metrics_from_sums(stats.sum(axis=0))
     n = stats.shape[0]
     if n == 0:
         return pd.DataFrame({"estimate": [float(estimate[k]) for k in names], "low": np.nan,
@@ -505,7 +518,7 @@ def bootstrap_ci(truth: Emitters, pred: Emitters, *, n_boot: int = 1000, confide
     samples = {k: [] for k in names}
     for start in range(0, n_boot, block):
         counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(block, n_boot - start))
-        cols = _metrics_from_sums(counts @ stats)
+        cols = metrics_from_sums(counts @ stats)
         for k in names:
             samples[k].append(cols[k])
     q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]

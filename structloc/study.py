@@ -535,7 +535,7 @@ def paired_difference(truth: Emitters, pred_a: Emitters, pred_b: Emitters, *, n_
         ``jaccard_diff`` and ``rmse_vol_diff_nm`` (estimates on all frames) with ``..._ci_low`` /
         ``..._ci_high`` percentile bounds (for the RMSE, ``rmse_vol_diff_ci_low/high``).
     """
-    from .evaluate import _metrics_from_sums, frame_statistics
+    from .evaluate import metrics_from_sums, frame_statistics
 
     n_frames = _positive_int("", "n_frames", n_frames)
     n_boot = _positive_int("", "n_boot", n_boot)
@@ -543,8 +543,8 @@ def paired_difference(truth: Emitters, pred_a: Emitters, pred_b: Emitters, *, n_
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     stats = [frame_statistics(truth, pred, n_frames=n_frames) for pred in (pred_a, pred_b)]
     counts = np.random.default_rng(seed).multinomial(n_frames, np.full(n_frames, 1.0 / n_frames), size=n_boot)
-    full = [_metrics_from_sums(s.sum(axis=0)) for s in stats]
-    boot = [_metrics_from_sums(counts @ s) for s in stats]
+    full = [metrics_from_sums(s.sum(axis=0)) for s in stats]
+    boot = [metrics_from_sums(counts @ s) for s in stats]
     q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
     out: dict[str, float] = {}
     for key, name in (("jaccard", "jaccard_diff"), ("rmse_vol_nm", "rmse_vol_diff")):

@@ -388,3 +388,20 @@ def test_bootstrap_ci_empty_and_bad_input():
         bootstrap_ci(t, t, n_boot=0)
     with pytest.raises(ValueError, match="confidence"):
         bootstrap_ci(t, t, confidence=95)
+
+
+def test_metrics_from_sums_agrees_with_evaluate_on_summed_frame_statistics():
+    from structloc.evaluate import evaluate, frame_statistics, metrics_from_sums
+
+    rng = np.random.default_rng(3)
+    n = 60
+    truth = Emitters(rng.integers(0, 6, n), rng.uniform(0, 6400, n), rng.uniform(0, 6400, n),
+                     rng.uniform(-700, 700, n), np.ones(n))
+    keep = rng.random(n) < 0.8
+    pred = Emitters(truth.frame[keep], truth.x_nm[keep] + rng.normal(0, 30, keep.sum()),
+                    truth.y_nm[keep] + rng.normal(0, 30, keep.sum()),
+                    truth.z_nm[keep] + rng.normal(0, 60, keep.sum()), np.ones(keep.sum()))
+    direct = evaluate(truth, pred)
+    summed = metrics_from_sums(frame_statistics(truth, pred).sum(axis=0))
+    for key in ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm", "efficiency_3d"):
+        assert float(summed[key]) == pytest.approx(getattr(direct, key), rel=1e-12), key
