@@ -48,6 +48,69 @@ def test_density_distribution_spans_sparse_to_ultra_dense():
     assert abs(density.mean() - 2.62) < 0.25
 
 
+def test_frame_weights_make_frames_count_equally():
+    from structloc.train import frame_weights, target_loss
+
+    counts = np.array([0, 2, 40, 400])
+    w = frame_weights(counts)
+    assert w.dtype == torch.float32 and w.shape == (4,)
+    assert torch.isclose(w.mean(), torch.tensor(1.0))
+    np.testing.assert_allclose((w * torch.as_tensor(1.0 + counts)).numpy(), (w[0] * 1.0).item(), rtol=1e-6)
+    with pytest.raises(ValueError, match="counts"):
+        frame_weights(np.array([-1, 2]))
+    with pytest.raises(ValueError, match="counts"):
+        frame_weights(np.array([]))
+    # A loss whose per-frame error is proportional to 1 + count becomes the same for every frame.
+    targets = torch.zeros(4, 3, 8, 8)
+    output = torch.zeros(4, 3, 8, 8)
+    output[:, 0, 0, 0] = torch.sqrt(torch.as_tensor(1.0 + counts, dtype=torch.float32))
+    per_frame = [float(target_loss(output[k:k + 1], targets[k:k + 1], 0.1, 4, 0.0, w[k:k + 1])) for k in range(4)]
+    np.testing.assert_allclose(per_frame, per_frame[0], rtol=1e-5)
+    unweighted = float(target_loss(output, targets, 0.1, 4))
+    assert abs(unweighted - float(target_loss(output, targets, 0.1, 4, 0.0, torch.ones(4)))) < 1e-6
+    with pytest.raises(ValueError, match="frame_weights"):
+        target_loss(output, targets, 0.1, 4, 0.0, torch.ones(3))
+
+
+def test_balanced_threshold_weighs_sparse_frames():
+    """Two sparse frames whose emitters score low and a dense frame scoring high: the pooled
+    Jaccard index prefers a high threshold that drops the sparse frames, the group mean does not."""
+    from structloc.emitters import Emitters
+    from structloc.targets import TargetSpec, encode
+    from structloc.train import choose_threshold
+
+    spec = TargetSpec(field=SMALL_FIELD, sigma_bins=1.0)
+    rng = np.random.default_rng(1)
+    n_dense = 30
+    xs = np.concatenate([[800.0], [1600.0], 200 + 400 * (np.arange(n_dense) % 7), ])
+    ys = np.concatenate([[800.0], [1600.0], 200 + 400 * (np.arange(n_dense) // 7)])
+    frame = np.concatenate([[0], [1], np.full(n_dense, 2)])
+    truth = Emitters(frame=frame, x_nm=xs + rng.uniform(-10, 10, len(xs)), y_nm=ys, z_nm=np.zeros(len(xs)),
+                     photons=np.full(len(xs), 1000.0))
+    grid = encode(truth, 3, spec)
+    grid[:2] *= 0.3  # the sparse frames' peaks have amplitude 0.3, the dense frame's 1
+    # plus false peaks of amplitude 0.5 in the dense frame, which a threshold above 0.5 removes
+    fakes = Emitters(frame=np.full(6, 2), x_nm=np.full(6, 3000.0), y_nm=200 + 400 * np.arange(6) + 200,
+                     z_nm=np.zeros(6), photons=np.full(6, 1000.0))
+    fakes = fakes.take(fakes.y_nm < 3100)
+    grid[2] += 0.5 * encode(fakes, 3, spec)[2]
+    pooled, _ = choose_threshold(grid, truth, spec, grid=(0.2, 0.6))
+    balanced, metrics = choose_threshold(grid, truth, spec, grid=(0.2, 0.6), n_groups=3)
+    assert pooled == 0.6 and balanced == 0.2
+    assert metrics["jaccard"] < 1.0  # pooled metrics at the chosen threshold, fake peaks included
+    with pytest.raises(ValueError, match="n_groups"):
+        choose_threshold(grid, truth, spec, n_groups=0)
+
+
+def test_old_checkpoints_were_trained_unbalanced():
+    data = tiny().to_dict()
+    del data["balance_densities"]
+    assert TrainConfig.from_dict(data).balance_densities is False
+    assert tiny().balance_densities is True
+    with pytest.raises(TypeError, match="balance_densities"):
+        tiny(balance_densities=1)
+
+
 def test_tiny_training_lowers_the_loss(tmp_path):
     result = train(tiny(max_steps=24, steps_per_epoch=8, lr=3e-3), tmp_path / "m.pt", progress=False)
     losses = [h["train_loss"] for h in result.history]
