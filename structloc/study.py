@@ -939,6 +939,20 @@ def _config_from_args(args: argparse.Namespace) -> StudyConfig:
     return StudyConfig.quick(**options) if args.quick else StudyConfig(**options)
 
 
+def model_checksums(config: StudyConfig) -> dict[str, str]:
+    """SHA-256 of every checkpoint a study config uses, keyed by file name (for provenance)."""
+    import hashlib
+
+    sums = {}
+    for snr in config.snrs:
+        for approach in config.approaches:
+            for tseed in config.training_seeds:
+                path = model_path(config.models_dir, approach, snr, tseed)
+                if path.exists():
+                    sums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return sums
+
+
 def cli_study(args: argparse.Namespace) -> int:
     """``structloc study``: run points of the study, print their rows, optionally write a CSV."""
     import torch
@@ -962,7 +976,8 @@ def cli_study(args: argparse.Namespace) -> int:
         command = "structloc " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["study"] else "structloc study"
         write_provenance(Path(out).with_suffix(".json"), config, command=command, wall_s=wall_s,
                          extra={"training_seeds_note": "one training seed per approach (the shipped models)"
-                                if config.training_seeds == (None,) else "several training seeds"})
+                                if config.training_seeds == (None,) else "several training seeds",
+                                "model_sha256": model_checksums(config)})
         if df.attrs.get("locs"):
             write_locs(df.attrs["locs"], locs_path_for(out))
         print(f"wrote {len(df)} rows to {out} and {Path(out).with_suffix('.json')} in {wall_s:.0f} s")
