@@ -321,7 +321,7 @@ def target_loss(output: torch.Tensor, targets: torch.Tensor, photon_weight: floa
     return per_frame.sum() / n_bins * upsample**2
 
 
-def frame_weights(counts: np.ndarray | torch.Tensor) -> torch.Tensor:
+def frame_weights(counts: np.ndarray) -> torch.Tensor:
     """Loss weights that make every frame count equally whatever its emitter count.
 
     A frame's summed squared error grows about linearly with its emitter count, so frame ``f`` is
@@ -332,6 +332,13 @@ def frame_weights(counts: np.ndarray | torch.Tensor) -> torch.Tensor:
         raise ValueError("counts must be a non-empty 1-d array of non-negative emitter counts")
     w = 1.0 / (1.0 + counts)
     return w / w.mean()
+
+
+def _loss_weights(config: TrainConfig, truth: Emitters, n_frames: int, device) -> torch.Tensor | None:
+    """:func:`frame_weights` of a batch's ground truth with ``balance_densities``, else None."""
+    if not config.balance_densities:
+        return None
+    return frame_weights(np.bincount(truth.frame, minlength=n_frames)).to(device)
 
 
 # -- validation ----------------------------------------------------------------------------------
@@ -362,14 +369,16 @@ def choose_threshold(output: torch.Tensor, truth: Emitters, spec: TargetSpec,
     counts = np.bincount(truth.frame, minlength=n_frames)[:n_frames]
     order = np.argsort(counts, kind="stable")
     groups = [g for g in np.array_split(order, min(n_groups, max(n_frames, 1))) if len(g)]
+    group_of = np.zeros(n_frames, dtype=np.int64)  # frame -> group, split once for all thresholds
+    for k, g in enumerate(groups):
+        group_of[g] = k
+    split = [(truth.take(group_of[truth.frame] == k), candidates.take(group_of[candidates.frame] == k))
+             for k in range(len(groups))] if len(groups) > 1 else []
     best: tuple[float, float, dict[str, float]] | None = None
     for threshold in grid:
-        pred = candidates.take(candidates.score > threshold)
-        metrics = evaluate(truth, pred).to_dict()
-        if len(groups) > 1:
-            objective = float(np.nanmean([
-                evaluate(truth.take(np.isin(truth.frame, g)), pred.take(np.isin(pred.frame, g))).jaccard
-                for g in groups]))
+        metrics = evaluate(truth, candidates.take(candidates.score > threshold)).to_dict()
+        if split:
+            objective = float(np.nanmean([evaluate(t, c.take(c.score > threshold)).jaccard for t, c in split]))
         else:
             objective = metrics["jaccard"]
         if best is None or objective > best[1]:
@@ -517,9 +526,7 @@ def train(
     tick = time.perf_counter()
     while not finished():
         frames, targets, truth = simulate_batch(config, config.batch_size, [config.seed, rank, step], device)
-        weights = None
-        if config.balance_densities:
-            weights = frame_weights(np.bincount(truth.frame, minlength=config.batch_size)).to(device)
+        weights = _loss_weights(config, truth, config.batch_size, device)
         for group in optimizer.param_groups:
             group["lr"] = config.lr * _lr_factor(config, step, elapsed_s)
         with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
@@ -575,9 +582,7 @@ def train(
 def _validate(model, val, spec, config, step, losses, elapsed_s, world) -> tuple[float, dict[str, Any]]:
     frames, targets, truth = val
     output = predict_grid(model, frames)
-    weights = None
-    if config.balance_densities:
-        weights = frame_weights(np.bincount(truth.frame, minlength=len(frames))).to(output.device)
+    weights = _loss_weights(config, truth, len(frames), output.device)
     val_loss = float(target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight,
                                  weights))
     threshold, metrics = choose_threshold(output, truth, spec, n_groups=4 if config.balance_densities else 1)

@@ -1,5 +1,6 @@
 """The study runner: density calibration, one point, the results table, the claims, the CLI."""
 
+import hashlib
 import json
 import shlex
 import warnings
@@ -166,7 +167,6 @@ def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp
                  "--models", str(models), "--out", str(out), "--no-progress"]) == 0
     assert "wrote 2 rows" in capsys.readouterr().out
     record = json.loads(out.with_suffix(".json").read_text())
-    import hashlib
     assert record["model_sha256"] == {
         f"{a}_high.pt": hashlib.sha256((models / f"{a}_high.pt").read_bytes()).hexdigest() for a in ("csr", "helix")}
     kept = read_locs(locs_path_for(out))

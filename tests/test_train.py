@@ -82,7 +82,7 @@ def test_balanced_threshold_weighs_sparse_frames():
     spec = TargetSpec(field=SMALL_FIELD, sigma_bins=1.0)
     rng = np.random.default_rng(1)
     n_dense = 30
-    xs = np.concatenate([[800.0], [1600.0], 200 + 400 * (np.arange(n_dense) % 7), ])
+    xs = np.concatenate([[800.0], [1600.0], 200 + 400 * (np.arange(n_dense) % 7)])
     ys = np.concatenate([[800.0], [1600.0], 200 + 400 * (np.arange(n_dense) // 7)])
     frame = np.concatenate([[0], [1], np.full(n_dense, 2)])
     truth = Emitters(frame=frame, x_nm=xs + rng.uniform(-10, 10, len(xs)), y_nm=ys, z_nm=np.zeros(len(xs)),
