@@ -186,6 +186,9 @@ def _evaluate_arguments(parser: argparse.ArgumentParser) -> None:
                         help="largest axial distance |dz| of a matched pair, in nm")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON object (NaN as null) instead of a table")
+    parser.add_argument("--by-depth", action="store_true",
+                        help="also break recall, JI and RMSE down by 250 nm slabs of true z "
+                             "(JSON: a 'by_depth' list of rows)")
 
 
 def _metrics_table(metrics: dict, header: str) -> str:
@@ -204,21 +207,31 @@ def _metrics_table(metrics: dict, header: str) -> str:
 @register_verb("evaluate", "compare localizations with ground truth (Jaccard, RMSE, efficiency)",
                _evaluate_arguments)
 def _evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .evaluate import axial_profile, evaluate
     from .io import read_localizations
 
     truth = read_localizations(args.truth)
     pred = read_localizations(args.pred)
-    metrics = evaluate(truth, pred, method=args.method, lateral_tol_nm=args.lateral_tol_nm,
-                       axial_tol_nm=args.axial_tol_nm).to_dict()
+    options = dict(method=args.method, lateral_tol_nm=args.lateral_tol_nm, axial_tol_nm=args.axial_tol_nm)
+    metrics = evaluate(truth, pred, **options).to_dict()
+    by_depth = axial_profile(truth, pred, **options) if args.by_depth else None
     if args.json:
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in metrics.items()}
-        print(json.dumps(clean, allow_nan=False))
+        def clean(row: dict) -> dict:
+            return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+
+        record = clean(metrics)
+        if by_depth is not None:
+            record["by_depth"] = [clean(row) for row in by_depth.to_dict(orient="records")]
+        print(json.dumps(record, allow_nan=False))
     else:
         print(_metrics_table(metrics, (
             f"{len(pred)} localizations in {args.pred} vs {len(truth)} emitters in {args.truth}\n"
             f"matching: {args.method}, lateral <= {args.lateral_tol_nm:g} nm, "
             f"|dz| <= {args.axial_tol_nm:g} nm (JI, precision, recall, efficiencies are fractions)")))
+        if by_depth is not None:
+            print("by true depth (false positives by predicted depth; values beyond the range count "
+                  "in the end slabs; nm):")
+            print(by_depth.drop(columns="z_mid_nm").to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0
 
 

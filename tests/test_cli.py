@@ -71,6 +71,20 @@ def test_evaluate_table_and_options(truth_and_pred, capsys):
     assert code == 0 and tight["tp"] < 20  # 25 nm jitter: almost nothing within 1 nm
 
 
+def test_evaluate_by_depth_agrees_with_the_library(truth_and_pred, capsys):
+    from structloc.evaluate import axial_profile
+
+    gt, loc = truth_and_pred
+    code, out, _ = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc), "--json", "--by-depth"], capsys)
+    result = json.loads(out)
+    assert code == 0 and list(result) == METRIC_KEYS + ["by_depth"]
+    expected = axial_profile(read_localizations(gt), read_localizations(loc))
+    assert [row["tp"] for row in result["by_depth"]] == expected.tp.tolist()
+    assert sum(row["tp"] for row in result["by_depth"]) == result["tp"]
+    code, out, _ = run_main(["evaluate", "--truth", str(gt), "--pred", str(loc), "--by-depth"], capsys)
+    assert code == 0 and "by true depth" in out and "z_low_nm" in out and "recall" in out
+
+
 def test_evaluate_any_format_and_nan_as_null(tmp_path, capsys):
     truth = Emitters([0, 1], [100.0, 200.0], [100.0, 200.0], [0.0, 0.0], [10.0, 10.0])
     gt = write_thunderstorm_csv(tmp_path / "gt_ts.csv", truth)
