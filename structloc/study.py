@@ -47,6 +47,7 @@ __all__ = [
     "PAPER_CLAIMS", "RESULT_COLUMNS", "StudyConfig", "mt0_nominal_curve",
     "mt0_count_density_for_nominal", "model_path", "simulate_test_set", "TestSet", "run_point", "run_study",
     "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "describe_claims", "paired_difference", "pooled_checkerboard",
+    "recall_gap_by_depth",
     "point_command", "add_study_arguments", "cli_study",
 ]
 
@@ -748,6 +749,52 @@ def pooled_checkerboard(df, period: str = "pixel"):
     out["dof"] = out[f"{prefix}_dof"].astype(int)
     out["se_no_bias"] = np.sqrt(2.0 / out["dof"])
     return out[["approach", "snr", "checkerboard", "dof", "se_no_bias"]]
+
+
+def recall_gap_by_depth(locs: dict, edges_nm: Sequence[float] | None = None):
+    """Split the csr - helix recall difference into slabs of true depth z.
+
+    With the same ground truth for both approaches, the overall recall is the sum over slabs of
+    (share of the emitters in the slab) x (recall in the slab), so the recall difference is the
+    sum of the per-slab contributions ``share * (recall_csr - recall_helix)``.
+
+    Parameters
+    ----------
+    locs : dict of (row, snr) -> Emitters
+        ``("truth", snr)``, ``("csr", snr)`` and ``("helix", snr)`` tables of the same frames (see
+        :func:`read_locs`); SNRs without all three are skipped.
+    edges_nm : sequence of float, optional
+        Slab edges in nm (default: see :func:`structloc.evaluate.axial_profile`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns snr, z_low_nm, z_high_nm, share (fraction of the emitters in the slab),
+        recall_csr, recall_helix, gap_contribution (adds up over slabs to the overall
+        recall_csr - recall_helix of that SNR).
+    """
+    import pandas as pd
+
+    from .evaluate import axial_profile
+
+    if not isinstance(locs, dict):
+        raise TypeError(f"locs must be a dict of (row, snr) -> Emitters, got {type(locs).__name__}")
+    parts = []
+    for snr in SNR_PRESETS:
+        if not all((row, snr) in locs for row in ("truth", *APPROACHES)):
+            continue
+        truth = locs[("truth", snr)]
+        prof = {a: axial_profile(truth, locs[(a, snr)], edges_nm) for a in APPROACHES}
+        share = prof["csr"].n_truth / max(1, len(truth))
+        recall = {a: prof[a].recall.fillna(0.0) for a in APPROACHES}
+        parts.append(pd.DataFrame({
+            "snr": snr, "z_low_nm": prof["csr"].z_low_nm, "z_high_nm": prof["csr"].z_high_nm, "share": share,
+            "recall_csr": prof["csr"].recall, "recall_helix": prof["helix"].recall,
+            "gap_contribution": share * (recall["csr"] - recall["helix"]),
+        }))
+    if not parts:
+        raise ValueError("locs holds no SNR with truth, csr and helix tables")
+    return pd.concat(parts, ignore_index=True)
 
 
 def _pivot(df, metric: str):

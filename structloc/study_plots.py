@@ -21,7 +21,7 @@ from .render import render_gaussian, subpixel_bias
 from .snr import SNR_PRESETS
 
 __all__ = ["APPROACH_COLOURS", "METRIC_LABELS", "metrics_vs_density", "paired_differences", "checkerboard_summary",
-           "subpixel_histograms", "reconstruction_grid"]
+           "subpixel_histograms", "recall_by_depth", "reconstruction_grid"]
 
 #: Colour of each training regime.
 APPROACH_COLOURS: dict[str, str] = {"csr": PALETTE["csr"], "helix": PALETTE["structure"], "truth": "0.2"}
@@ -210,6 +210,62 @@ def subpixel_histograms(locs: Mapping[str, Emitters], *, period_nm: float = 100.
     ax.legend(fontsize=7, frameon=False)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Sequence[float] | None = None,
+                    snrs: Sequence[str] | None = None, panel_size: tuple[float, float] = (3.0, 2.6),
+                    title: str | None = None) -> Figure:
+    """Recall of each approach in slabs of true depth z, one panel per SNR.
+
+    Parameters
+    ----------
+    locs : mapping of (row, snr) -> Emitters
+        ``("truth", snr)`` and ``(approach, snr)`` tables of the same frames (as kept by
+        :func:`structloc.study.run_study` or read by :func:`structloc.study.read_locs`).
+    edges_nm : sequence of float, optional
+        Slab edges in nm (default: see :func:`structloc.evaluate.axial_profile`).
+    snrs : sequence of str, optional
+        SNR panels to draw (default: every SNR with a ground truth, in preset order).
+
+    Notes
+    -----
+    Grey bars (right axis) show the fraction of the ground-truth emitters in each slab, so that a
+    slab's weight in the overall recall can be read off.
+    """
+    from .evaluate import axial_profile
+
+    if not isinstance(locs, Mapping) or not locs:
+        raise ValueError("locs must be a non-empty mapping of (row, snr) -> Emitters")
+    present = [s for s in SNR_PRESETS if ("truth", s) in locs]
+    snrs = present if snrs is None else list(snrs)
+    missing = [s for s in snrs if s not in present]
+    if not snrs or missing:
+        raise ValueError(f"locs has no ground truth for SNR(s) {missing or 'any'}")
+    fig, axes = plt.subplots(1, len(snrs), figsize=(panel_size[0] * len(snrs), panel_size[1]), squeeze=False,
+                             sharey=True)
+    for ax, snr in zip(axes[0], snrs):
+        truth = locs[("truth", snr)]
+        share = ax.twinx()
+        for approach in ("csr", "helix"):
+            if (approach, snr) not in locs:
+                continue
+            prof = axial_profile(truth, locs[(approach, snr)], edges_nm)
+            ax.plot(prof.z_mid_nm, prof.recall, "o-", color=APPROACH_COLOURS[approach], label=approach, zorder=3)
+        width = np.diff(prof.z_low_nm.to_list() + [prof.z_high_nm.iloc[-1]]) * 0.9
+        share.bar(prof.z_mid_nm, prof.n_truth / max(1, prof.n_truth.sum()), width, color="0.85", zorder=0)
+        share.set_ylim(0, 1)
+        share.set_yticks([])
+        ax.set_zorder(share.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        ax.set_ylim(0, 1.02)
+        ax.set_xlabel("true z (nm)")
+        ax.set_title(f"{snr} SNR")
+    axes[0, 0].set_ylabel("recall")
+    axes[0, 0].legend(fontsize=8, frameon=False, loc="lower right")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -18,7 +18,7 @@ from structloc.localize import Localizer
 from structloc.sampling import MT0Sampler, sample_frames
 from structloc.study import (
     RESULT_COLUMNS, StudyConfig, describe_claims, mt0_count_density_for_nominal, mt0_nominal_curve, model_path, point_command,
-    locs_path_for, paired_difference, pooled_checkerboard, read_locs, read_results, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
+    locs_path_for, paired_difference, pooled_checkerboard, read_locs, read_results, recall_gap_by_depth, run_point, run_study, simulate_test_set, summarize_claims, write_locs, write_results,
 )
 from structloc.train import TrainConfig, train
 
@@ -179,6 +179,30 @@ def test_write_locs_rejects_bad_tables(tmp_path):
         write_locs({("csr", "high"): np.zeros(3)}, tmp_path / "l.csv")
     write_locs({}, tmp_path / "empty.csv")
     assert read_locs(tmp_path / "empty.csv") == {}
+
+
+def test_recall_gap_by_depth_adds_up_to_the_overall_recall_difference():
+    from structloc import Emitters
+    from structloc.evaluate import evaluate
+
+    rng = np.random.default_rng(2)
+    n = 500
+    truth = Emitters(rng.integers(0, 40, n), rng.uniform(0, 6400, n), rng.uniform(0, 6400, n),
+                     rng.uniform(-750, 750, n), np.full(n, 5000.0))
+    kept = rng.random(n) < 0.9
+    csr = truth.take(np.flatnonzero(kept))  # misses 10 % at every depth
+    helix = truth.take(np.flatnonzero(kept & (truth.z_nm > -500)))  # the same, and blind below -500 nm
+    gap = recall_gap_by_depth({("truth", "low"): truth, ("csr", "low"): csr, ("helix", "low"): helix,
+                               ("csr", "high"): csr})  # high lacks truth and helix: skipped
+    assert gap.snr.unique().tolist() == ["low"] and len(gap) == 6
+    overall = evaluate(truth, csr).recall - evaluate(truth, helix).recall
+    assert gap.gap_contribution.sum() == pytest.approx(overall)
+    assert gap.share.sum() == pytest.approx(1.0)
+    deepest = gap.iloc[0]
+    assert deepest.recall_helix == 0.0 and deepest.gap_contribution == pytest.approx(deepest.share * deepest.recall_csr)
+    assert np.allclose(gap.gap_contribution.iloc[1:], 0.0)
+    with pytest.raises(ValueError, match="no SNR"):
+        recall_gap_by_depth({("csr", "high"): csr})
 
 
 # -- the results table -------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest  # noqa: E402
 from structloc import Emitters  # noqa: E402
 from structloc.study import RESULT_COLUMNS  # noqa: E402
 from structloc.study_plots import (  # noqa: E402
-    checkerboard_summary, metrics_vs_density, paired_differences, reconstruction_grid, subpixel_histograms,
+    checkerboard_summary, metrics_vs_density, paired_differences, recall_by_depth, reconstruction_grid,
+    subpixel_histograms,
 )
 
 
@@ -102,3 +103,23 @@ def test_reconstruction_grid_rows_and_columns():
         reconstruction_grid(locs, snrs=["medium"])
     with pytest.raises(ValueError, match="non-empty"):
         reconstruction_grid({})
+
+
+def test_recall_by_depth_draws_the_recall_of_each_slab():
+    rng = np.random.default_rng(1)
+    n = 600
+    truth = Emitters(rng.integers(0, 50, n), rng.uniform(0, 6400, n), rng.uniform(0, 6400, n),
+                     rng.uniform(-750, 750, n), np.full(n, 5000.0))
+    deep = truth.z_nm < -500
+    found = truth.take(np.flatnonzero(~deep))  # a localizer blind below -500 nm, exact elsewhere
+    locs = {("truth", "high"): truth, ("csr", "high"): truth, ("helix", "high"): found}
+    fig = recall_by_depth(locs)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert np.allclose(lines["csr"].get_ydata(), 1.0)
+    helix = np.asarray(lines["helix"].get_ydata())
+    assert helix[0] == 0.0 and np.allclose(helix[1:], 1.0)
+    assert fig.axes[0].get_title() == "high SNR"
+    with pytest.raises(ValueError, match="ground truth"):
+        recall_by_depth(locs, snrs=["low"])
+    with pytest.raises(ValueError, match="non-empty"):
+        recall_by_depth({})
