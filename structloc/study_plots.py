@@ -247,14 +247,14 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
                              sharey=True)
     for ax, snr in zip(axes[0], snrs):
         truth = locs[("truth", snr)]
+        slabs = axial_profile(truth, Emitters.empty(), edges_nm)  # the emitters per slab
         share = ax.twinx()
+        share.bar(slabs.z_mid_nm, slabs.n_truth / max(1, len(truth)), (slabs.z_high_nm - slabs.z_low_nm) * 0.9,
+                  color="0.85", zorder=0)
         for approach in ("csr", "helix"):
-            if (approach, snr) not in locs:
-                continue
-            prof = axial_profile(truth, locs[(approach, snr)], edges_nm)
-            ax.plot(prof.z_mid_nm, prof.recall, "o-", color=APPROACH_COLOURS[approach], label=approach, zorder=3)
-        width = np.diff(prof.z_low_nm.to_list() + [prof.z_high_nm.iloc[-1]]) * 0.9
-        share.bar(prof.z_mid_nm, prof.n_truth / max(1, prof.n_truth.sum()), width, color="0.85", zorder=0)
+            if (approach, snr) in locs:
+                prof = axial_profile(truth, locs[(approach, snr)], edges_nm)
+                ax.plot(prof.z_mid_nm, prof.recall, "o-", color=APPROACH_COLOURS[approach], label=approach, zorder=3)
         share.set_ylim(0, 1)
         share.set_yticks([])
         ax.set_zorder(share.get_zorder() + 1)
