@@ -228,6 +228,10 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
         Slab edges in nm (default: see :func:`structloc.evaluate.axial_profile`).
     snrs : sequence of str, optional
         SNR panels to draw (default: every SNR with a ground truth, in preset order).
+    panel_size : (float, float)
+        Width and height of one panel, in inches.
+    title : str, optional
+        Figure title.
 
     Notes
     -----
