@@ -1,6 +1,6 @@
 """Speed of the CNN localizer on this machine: inference and training throughput.
 
-Prints a markdown table: parameters, CPU inference frames/s of 64 x 64 frames (network only and
+Prints a markdown table per preset and head: parameters, CPU inference frames/s of 64 x 64 frames (network only and
 network + decoding, batch sizes 1/16/64, median of ``--repeats`` runs after a warm-up; start-up
 excluded) and training frames/s (simulation + forward + backward + step) for each preset, plus
 a reference measured in the same run (a 3 x 3 convolution of the same frames) and machine info.
@@ -18,9 +18,9 @@ import time
 
 import torch
 
+from structloc.heads import HEADS, decode_output
 from structloc.model import build_model, count_parameters
-from structloc.targets import decode
-from structloc.train import TrainConfig, simulate_batch, target_loss
+from structloc.train import TrainConfig, batch_loss, simulate_batch
 
 
 def _median_time(fn, repeats: int) -> float:
@@ -33,8 +33,8 @@ def _median_time(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-def inference_fps(preset: str, batch: int, repeats: int, device: torch.device, with_decode: bool) -> float:
-    config = TrainConfig(preset=preset, minutes=1.0)
+def inference_fps(preset: str, head: str, batch: int, repeats: int, device: torch.device, with_decode: bool) -> float:
+    config = TrainConfig(preset=preset, head=head, minutes=1.0)
     model = build_model(config.model_config()).to(device).eval()
     frames, _, _ = simulate_batch(config, batch, [0, 0, batch], device)
     spec = config.target_spec()
@@ -43,22 +43,23 @@ def inference_fps(preset: str, batch: int, repeats: int, device: torch.device, w
     def run():
         out = model(frames)
         if with_decode:
-            decode(out, spec, 0.5)
+            decode_output(out, spec, 0.5)
         elif device.type == "cuda":
             torch.cuda.synchronize()
 
     return batch / _median_time(run, repeats)
 
 
-def training_fps(preset: str, batch: int, repeats: int, device: torch.device) -> float:
-    config = TrainConfig(preset=preset, minutes=1.0, batch_size=batch)
+def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch.device) -> float:
+    config = TrainConfig(preset=preset, head=head, minutes=1.0, batch_size=batch)
+    spec = config.target_spec()
     model = build_model(config.model_config()).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     step = [0]
 
     def run():
         frames, targets, _ = simulate_batch(config, batch, [0, 0, step[0]], device)
-        loss = target_loss(model(frames), targets, config.photon_loss_weight)
+        loss = batch_loss(config, spec, model(frames), targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -79,6 +80,7 @@ def reference_fps(batch: int, repeats: int, device: torch.device) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", nargs="+", default=["small", "large"])
+    parser.add_argument("--heads", nargs="+", default=list(HEADS), choices=HEADS)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64])
     parser.add_argument("--train-batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
@@ -89,16 +91,18 @@ def main() -> None:
           f"torch {torch.__version__} ({torch.get_num_threads()} threads), device {device}, "
           f"load average {os.getloadavg()[0]:.1f}")
     print(f"reference (1 -> 16 channel 3x3 conv, batch 64): {reference_fps(64, args.repeats, device):.0f} frames/s\n")
-    header = ["preset", "parameters"] + [f"infer b{b} (fps)" for b in args.batches] + \
+    header = ["preset", "head", "parameters"] + [f"infer b{b} (fps)" for b in args.batches] + \
         [f"infer+decode b{max(args.batches)} (fps)", f"train b{args.train_batch} (fps)"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for preset in args.presets:
-        row = [preset, f"{count_parameters(build_model(preset)):,}"]
-        row += [f"{inference_fps(preset, b, args.repeats, device, False):.1f}" for b in args.batches]
-        row.append(f"{inference_fps(preset, max(args.batches), args.repeats, device, True):.1f}")
-        row.append(f"{training_fps(preset, args.train_batch, args.repeats, device):.1f}")
-        print("| " + " | ".join(row) + " |", flush=True)
+        for head in args.heads:
+            n = count_parameters(build_model(TrainConfig(preset=preset, head=head, minutes=1.0).model_config()))
+            row = [preset, head, f"{n:,}"]
+            row += [f"{inference_fps(preset, head, b, args.repeats, device, False):.1f}" for b in args.batches]
+            row.append(f"{inference_fps(preset, head, max(args.batches), args.repeats, device, True):.1f}")
+            row.append(f"{training_fps(preset, head, args.train_batch, args.repeats, device):.1f}")
+            print("| " + " | ".join(row) + " |", flush=True)
 
 
 if __name__ == "__main__":

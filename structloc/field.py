@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Field"]
+__all__ = ["Field", "BinGrid"]
 
 
 @dataclass(frozen=True)
@@ -62,3 +62,39 @@ class Field:
     def area_um2(self) -> float:
         """Lateral area in um^2 (used to turn densities in emitters/um^2 into counts)."""
         return self.width_nm * self.height_nm * 1e-6
+
+
+@dataclass(frozen=True)
+class BinGrid:
+    """A grid of output bins ``upsample`` times finer than the camera pixels of ``field``.
+
+    The base of the network heads' specs (:class:`structloc.targets.TargetSpec`,
+    :class:`structloc.mixture.MixtureSpec`).
+
+    Parameters
+    ----------
+    field : Field
+        Camera geometry (frame size, pixel size, axial range).
+    upsample : int
+        Bins per camera pixel along each axis (>= 1).
+    """
+
+    field: Field = Field()
+    upsample: int = 4
+
+    def __post_init__(self) -> None:
+        kind = type(self).__name__
+        if not isinstance(self.field, Field):
+            raise TypeError(f"{kind}.field must be a Field, got {type(self.field).__name__}")
+        if not isinstance(self.upsample, int) or isinstance(self.upsample, bool) or self.upsample < 1:
+            raise ValueError(f"{kind}.upsample must be a positive integer, got {self.upsample!r}")
+
+    @property
+    def bin_nm(self) -> float:
+        """Size of one bin in nm."""
+        return self.field.pixel_nm / self.upsample
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the grid."""
+        return self.field.height_px * self.upsample, self.field.width_px * self.upsample

@@ -5,9 +5,10 @@ detection threshold chosen on validation data at the end of training. Calling it
 
 1. converts ADU to photon units with the training camera (``camera.to_photons``);
 2. runs the network in eval mode, ``batch_frames`` frames at a time;
-3. decodes peaks on the 4x grid (:func:`structloc.targets.decode`): local maxima of the
-   amplitude above the threshold, sub-bin refinement, z from the phase, photons from the photon
-   channel; the score is the peak amplitude.
+3. decodes the head's output (:func:`structloc.heads.decode_output`): for the mixture head,
+   bins whose summed detection probability is above the threshold, at their predicted offsets,
+   z and photons; for the grid head, local maxima of the blob amplitude above the threshold,
+   sub-bin refinement, z from the phase; the score is the summed probability or peak amplitude.
 
 TIFF stacks are streamed in chunks (:func:`structloc.io.iter_tiff_chunks`), so memory stays
 bounded for stacks larger than RAM.
@@ -27,7 +28,7 @@ from .camera import EMCCD
 from .checkpoint import load_checkpoint
 from .emitters import Emitters
 from .model import LocNet, ModelConfig
-from .targets import TargetSpec, decode
+from .heads import HeadSpec, decode_output
 from .train import TrainConfig, select_device
 
 __all__ = ["Localizer", "add_localize_arguments", "cli_localize"]
@@ -40,8 +41,8 @@ class Localizer:
     ----------
     model : LocNet
         Trained network.
-    spec : TargetSpec
-        Its output grid (field, upsampling, photon scale).
+    spec : MixtureSpec or TargetSpec
+        Its output grid (head, field, upsampling, photon scale).
     camera : EMCCD
         Camera model used to map ADU to photons.
     threshold : float
@@ -52,7 +53,7 @@ class Localizer:
         Frames per network call.
     """
 
-    def __init__(self, model: LocNet, spec: TargetSpec, camera: EMCCD, threshold: float, *,
+    def __init__(self, model: LocNet, spec: HeadSpec, camera: EMCCD, threshold: float, *,
                  device: str | torch.device | None = None, batch_frames: int = 32) -> None:
         if not isinstance(model, LocNet):
             raise TypeError(f"model must be a LocNet, got {type(model).__name__}")
@@ -130,7 +131,7 @@ class Localizer:
             if not torch.isfinite(chunk).all():
                 raise ValueError("frames contain NaN or infinite values")
             output = self.model(self.camera.to_photons(chunk))
-            tables.append(decode(output, self.spec, self.threshold, frame_offset=frame_offset + start))
+            tables.append(decode_output(output, self.spec, self.threshold, frame_offset=frame_offset + start))
         return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
 
     def localize_tiff(self, path: str | os.PathLike, *, chunk_frames: int = 256,

@@ -1,15 +1,17 @@
-"""The CNN localizer: a small UNet at camera resolution with a pixel-shuffle 4x upsampling head.
+"""The CNN localizer: a small UNet at camera resolution with a pixel-shuffle upsampling head.
 
 LUENN (the study's network) predicts Gaussian blobs on a 4x upsampled grid with z as a phase
 (see :mod:`structloc.targets`), but runs a stack of full-resolution convolutions (31.5 M
-parameters, ~0.9 frames/s on a 2-core CPU). :class:`LocNet` keeps the same output and moves all
-heavy work to low resolution:
+parameters, ~0.9 frames/s on a 2-core CPU). :class:`LocNet` moves all heavy work to low
+resolution and ends in one of two heads (:mod:`structloc.heads`):
 
 ``input (1 x 64 x 64) -> encoder 64/32/16 px -> decoder with skips back to 64 px ->
-conv to 16 * 3 channels -> PixelShuffle(4) -> 3 x 256 x 256``
+conv to up^2 * C channels -> PixelShuffle(up) -> C x (64 up) x (64 up)``
 
-so each camera pixel predicts its own 4 x 4 block of output bins (the upsampled-grid character
-that can produce - and, if trained well, avoid - checkerboard artifacts).
+with ``C = 9, up = 2`` for the mixture head (probability, offsets, z, photons, uncertainties per
+50 nm bin) and ``C = 3, up = 4`` for the grid head (blobs on 25 nm bins), so each camera pixel
+predicts its own ``up x up`` block of output bins (the upsampled-grid character that can
+produce - and, if trained well, avoid - checkerboard artifacts).
 
 Input normalisation (inside :meth:`LocNet.forward`): frames in photon units (``camera.to_photons``
 of the ADU frames) minus their per-frame median (a background estimate), divided by
@@ -25,7 +27,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
-from .targets import N_TARGET_CHANNELS
+from .heads import HEAD_CHANNELS, HEAD_UPSAMPLE, HEADS
 
 __all__ = ["ModelConfig", "PRESETS", "model_config", "LocNet", "build_model", "count_parameters"]
 
@@ -43,8 +45,12 @@ class ModelConfig:
         halves the frame size; 64 x 64 frames need at most 4 levels... here 2 to 4).
     blocks : int
         Convolutions per level and per decoder stage (>= 1).
-    upsample : int
-        Output bins per camera pixel along each axis (pixel-shuffle factor).
+    upsample : int or None
+        Output bins per camera pixel along each axis (pixel-shuffle factor); default: the
+        head's (:data:`structloc.heads.HEAD_UPSAMPLE`, 2 for mixture, 4 for grid).
+    head : {"mixture", "grid"}
+        Output head (:mod:`structloc.heads`): its raw channels per output bin. Checkpoints
+        written before heads existed are ``"grid"``.
     input_scale_photons : float
         Photons per unit of network input after background subtraction (> 0).
     """
@@ -52,10 +58,15 @@ class ModelConfig:
     preset: str = "small"
     channels: tuple[int, ...] = (16, 32, 64)
     blocks: int = 2
-    upsample: int = 4
+    upsample: int | None = None
     input_scale_photons: float = 2000.0
+    head: str = "mixture"
 
     def __post_init__(self) -> None:
+        if self.head not in HEADS:
+            raise ValueError(f"ModelConfig.head must be one of {list(HEADS)}, got {self.head!r}")
+        if self.upsample is None:
+            object.__setattr__(self, "upsample", HEAD_UPSAMPLE[self.head])
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
         if not 2 <= len(self.channels) <= 4 or min(self.channels) < 1:
             raise ValueError(f"ModelConfig.channels needs 2 to 4 positive entries, got {self.channels!r}")
@@ -75,8 +86,8 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "ModelConfig":
-        """Inverse of :meth:`to_dict`."""
-        return cls(**{**data, "channels": tuple(data["channels"])})
+        """Inverse of :meth:`to_dict` (configs without a head are the grid head's)."""
+        return cls(**{"head": "grid", **data, "channels": tuple(data["channels"])})
 
 
 #: Architecture presets: ``small`` trains on a CPU in minutes, ``large`` is meant for a GPU;
@@ -100,7 +111,10 @@ def model_config(preset: str, **overrides) -> ModelConfig:
         base = PRESETS[preset]
     except (KeyError, TypeError):
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}") from None
-    return ModelConfig(**{**base.to_dict(), "channels": base.channels, **overrides})
+    fields = {**base.to_dict(), "channels": base.channels, **overrides}
+    if "head" in overrides and "upsample" not in overrides:
+        fields["upsample"] = None  # the head's own
+    return ModelConfig(**fields)
 
 
 def _conv_stack(c_in: int, c_out: int, n: int) -> nn.Sequential:
@@ -115,8 +129,8 @@ class LocNet(nn.Module):
     """Encoder-decoder localizer with a pixel-shuffle head (see the module docstring).
 
     ``forward(frames)`` takes photon-unit frames of shape (B, H, W) or (B, 1, H, W), with H and W
-    divisible by ``2 ** (len(channels) - 1)``, and returns (B, 3, H * up, W * up): the target
-    channels of :mod:`structloc.targets`.
+    divisible by ``2 ** (len(channels) - 1)``, and returns (B, C, H * up, W * up): the
+    raw channels of its head (:mod:`structloc.heads`).
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
@@ -129,8 +143,11 @@ class LocNet(nn.Module):
             [nn.ConvTranspose2d(ch[k + 1], ch[k], 2, stride=2) for k in range(len(ch) - 1)])
         self.decoders = nn.ModuleList([_conv_stack(2 * ch[k], ch[k], n) for k in range(len(ch) - 1)])
         up = self.config.upsample
-        self.head = nn.Sequential(
-            nn.Conv2d(ch[0], N_TARGET_CHANNELS * up * up, 3, padding=1), nn.PixelShuffle(up))
+        conv = nn.Conv2d(ch[0], HEAD_CHANNELS[self.config.head] * up * up, 3, padding=1)
+        if self.config.head == "mixture":  # start near one expected emitter per 1000 bins
+            with torch.no_grad():
+                conv.bias[: up * up].fill_(-7.0)
+        self.head = nn.Sequential(conv, nn.PixelShuffle(up))
 
     def normalise(self, frames: torch.Tensor) -> torch.Tensor:
         """Photon frames -> network input: minus per-frame median, over ``input_scale_photons``."""

@@ -655,6 +655,7 @@ def write_locs(locs: dict, path: str | Path) -> Path:
     """Write ``{(row, snr): Emitters}`` (e.g. ``df.attrs["locs"]``) to one CSV (gzip if ``.gz``), atomically.
 
     Columns: row (csr, helix, truth), snr, frame (from 0), x_nm, y_nm, z_nm (0.1 nm precision).
+    An empty table is kept as one row with frame -1 and no position, so it reads back empty.
     """
     import pandas as pd
 
@@ -667,6 +668,8 @@ def write_locs(locs: dict, path: str | Path) -> Path:
         if not isinstance(table, Emitters):
             raise TypeError(f"locs[{(row, snr)!r}] must be an Emitters table, got {type(table).__name__}")
         frame = table.to_dataframe()[["frame", "x_nm", "y_nm", "z_nm"]]
+        if frame.empty:
+            frame = pd.DataFrame({"frame": [-1], "x_nm": [np.nan], "y_nm": [np.nan], "z_nm": [np.nan]})
         parts.append(frame.assign(row=row, snr=snr)[["row", "snr", "frame", "x_nm", "y_nm", "z_nm"]])
     df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["row", "snr", "frame", "x_nm", "y_nm", "z_nm"])
@@ -686,6 +689,7 @@ def read_locs(path: str | Path) -> dict:
     df = pd.read_csv(path)
     out = {}
     for (row, snr), part in df.groupby(["row", "snr"], sort=False):
+        part = part[part["frame"] >= 0]  # an empty table's marker row
         out[(row, snr)] = Emitters(part["frame"].to_numpy(), part["x_nm"].to_numpy(), part["y_nm"].to_numpy(),
                                    part["z_nm"].to_numpy(), np.zeros(len(part)))
     return out

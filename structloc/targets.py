@@ -26,9 +26,9 @@ import torch
 import torch.nn.functional as F
 
 from .emitters import Emitters
-from .field import Field
+from .field import BinGrid, Field
 
-__all__ = ["TargetSpec", "z_to_phase", "phase_to_z", "encode_padded", "encode", "decode",
+__all__ = ["TargetSpec", "z_to_phase", "phase_to_z", "encode_padded", "encode", "decode", "local_maxima",
            "N_TARGET_CHANNELS"]
 
 #: Channels of the target/output grid: A cos(phi), A sin(phi), A * photons / photon_scale.
@@ -37,7 +37,7 @@ _EPS = 1e-6
 
 
 @dataclass(frozen=True)
-class TargetSpec:
+class TargetSpec(BinGrid):
     """Geometry and scaling of the upsampled target grid.
 
     Parameters
@@ -58,24 +58,11 @@ class TargetSpec:
     photon_scale: float = 20000.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.field, Field):
-            raise TypeError(f"TargetSpec.field must be a Field, got {type(self.field).__name__}")
-        if not isinstance(self.upsample, int) or isinstance(self.upsample, bool) or self.upsample < 1:
-            raise ValueError(f"TargetSpec.upsample must be a positive integer, got {self.upsample!r}")
+        super().__post_init__()
         for name in ("sigma_bins", "photon_scale"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"TargetSpec.{name} must be positive and finite, got {value!r}")
-
-    @property
-    def bin_nm(self) -> float:
-        """Size of one target bin in nm."""
-        return self.field.pixel_nm / self.upsample
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        """(rows, columns) of the upsampled grid."""
-        return self.field.height_px * self.upsample, self.field.width_px * self.upsample
 
 
 def z_to_phase(z_nm, field: Field):
@@ -162,7 +149,7 @@ def encode(
     return encode_padded(x, y, z, n, present, spec)
 
 
-def _peak_mask(amplitude: torch.Tensor, threshold: float) -> torch.Tensor:
+def local_maxima(amplitude: torch.Tensor, threshold: float) -> torch.Tensor:
     """Local maxima of (B, R, C) ``amplitude`` above ``threshold``; ties go to the first bin."""
     pooled = F.max_pool2d(amplitude.unsqueeze(1), 3, stride=1, padding=1).squeeze(1)
     mask = (amplitude >= pooled) & (amplitude > threshold)
@@ -218,7 +205,7 @@ def decode(
         raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
     output = output.detach().float()
     amplitude = torch.sqrt(output[:, 0] ** 2 + output[:, 1] ** 2)
-    b, i, j = torch.nonzero(_peak_mask(amplitude, threshold), as_tuple=True)
+    b, i, j = torch.nonzero(local_maxima(amplitude, threshold), as_tuple=True)
     if b.numel() == 0:
         return Emitters.empty(with_score=True)
     channels = torch.cat([amplitude.unsqueeze(1), output], dim=1)  # A, c, s, p

@@ -60,9 +60,11 @@ from .psf import AstigmaticPSF
 from .sampling import SAMPLERS, sampler_from_name
 from .simulate import simulate_frames
 from .snr import SNR_PRESETS, SignalLevel, signal_level
-from .targets import TargetSpec, decode, encode
+from .heads import HEADS, HeadSpec, decode_output, encode_batch, head_name, head_spec
+from .mixture import mixture_loss
 
 __all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_batch", "training_counts", "target_loss",
+           "batch_loss", "snapshot_path",
            "predict_grid", "choose_threshold", "frame_weights", "provenance",
            "THRESHOLD_GRID", "add_train_arguments", "cli_train"]
 
@@ -83,6 +85,10 @@ class TrainConfig:
         Signal level (photons per emitter, background photons per pixel).
     preset : {"tiny", "small", "large"}
         Network preset (:data:`structloc.model.PRESETS`).
+    head : {"mixture", "grid"}
+        Output head and loss (:mod:`structloc.heads`): per-bin probabilities with a count +
+        Gaussian-mixture likelihood (default), or the paper's blob grid with a squared error.
+        Checkpoints written before heads existed are ``"grid"``.
     seed : int
         Seeds model initialisation, every training batch and the validation set.
     batch_size : int
@@ -127,6 +133,7 @@ class TrainConfig:
     sampler: str = "helix"
     snr: str = "high"
     preset: str = "small"
+    head: str = "mixture"
     seed: int = 0
     batch_size: int = 16
     lr: float = 5e-3
@@ -151,6 +158,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.sampler must be one of {_TRAIN_SAMPLERS}, got {self.sampler!r}")
         signal_level(self.snr)
         model_config(self.preset)
+        if self.head not in HEADS:
+            raise ValueError(f"TrainConfig.head must be one of {list(HEADS)}, got {self.head!r}")
         for name in ("seed",):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -188,12 +197,11 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         """Network config: the preset with its input scale set from the signal level."""
-        return model_config(self.preset, input_scale_photons=0.1 * self.signal.photons)
+        return model_config(self.preset, input_scale_photons=0.1 * self.signal.photons, head=self.head)
 
-    def target_spec(self) -> TargetSpec:
-        """Target grid of this run (photon channel scaled by the signal level's photons)."""
-        return TargetSpec(field=self.field, upsample=self.model_config().upsample,
-                          sigma_bins=self.sigma_bins, photon_scale=self.signal.photons)
+    def target_spec(self) -> HeadSpec:
+        """Output grid of this run's head (photon channel scaled by the signal level's photons)."""
+        return head_spec(self.head, field=self.field, photon_scale=self.signal.photons, sigma_bins=self.sigma_bins)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-python form (checkpoints, JSON provenance)."""
@@ -201,8 +209,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
-        """Inverse of :meth:`to_dict` (checkpoints older than ``balance_densities`` get False)."""
-        data = {"balance_densities": False, **data}
+        """Inverse of :meth:`to_dict` (checkpoints older than ``balance_densities`` get False, older
+        than heads the grid head)."""
+        data = {"balance_densities": False, "head": "grid", **data}
         return cls(**{**data, "field": Field(**data["field"]), "psf": AstigmaticPSF(**data["psf"]),
                       "camera": EMCCD(**data["camera"])})
 
@@ -277,8 +286,9 @@ def simulate_batch(
     -------
     frames : torch.Tensor, shape (n_frames, H, W)
         Frames in photon units (``camera.to_photons`` of the ADU frames), float32.
-    targets : torch.Tensor, shape (n_frames, 3, H * up, W * up)
-        Target grids.
+    targets : torch.Tensor
+        The head's targets (:func:`structloc.heads.encode_batch`): grids (n_frames, 3, H * up,
+        W * up) for the grid head, the padded truth (n_frames, E_max, 5) for the mixture head.
     emitters : Emitters
         The ground truth.
     """
@@ -291,7 +301,7 @@ def simulate_batch(
     adu = simulate_frames(emitters, n_frames, snr=config.signal, psf=config.psf, camera=config.camera,
                           field=config.field, generator=generator, device=device)
     frames = config.camera.to_photons(adu).float()
-    targets = encode(emitters, n_frames, config.target_spec(), device=device)
+    targets = encode_batch(emitters, n_frames, config.target_spec(), device=device)
     return frames, targets, emitters
 
 
@@ -319,6 +329,15 @@ def target_loss(output: torch.Tensor, targets: torch.Tensor, photon_weight: floa
         per_frame = per_frame * frame_weights.to(per_frame)
     n_bins = output.shape[0] * output.shape[-1] * output.shape[-2]
     return per_frame.sum() / n_bins * upsample**2
+
+
+def batch_loss(config: TrainConfig, spec: HeadSpec, output: torch.Tensor, targets: torch.Tensor,
+               weights: torch.Tensor | None = None) -> torch.Tensor:
+    """The training loss of ``config``'s head: :func:`structloc.mixture.mixture_loss` or
+    :func:`target_loss` (with the run's photon and blob weights)."""
+    if head_name(spec) == "mixture":
+        return mixture_loss(output, targets, spec, weights)
+    return target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight, weights)
 
 
 def frame_weights(counts: np.ndarray) -> torch.Tensor:
@@ -352,7 +371,7 @@ def predict_grid(model: torch.nn.Module, frames: torch.Tensor, batch_size: int =
     return torch.cat(outs) if outs else frames.new_zeros((0,))
 
 
-def choose_threshold(output: torch.Tensor, truth: Emitters, spec: TargetSpec,
+def choose_threshold(output: torch.Tensor, truth: Emitters, spec: HeadSpec,
                      grid: tuple[float, ...] = THRESHOLD_GRID, *,
                      n_groups: int = 1) -> tuple[float, dict[str, float]]:
     """Threshold of ``grid`` that maximises the Jaccard index on ``truth``, and its metrics.
@@ -365,7 +384,7 @@ def choose_threshold(output: torch.Tensor, truth: Emitters, spec: TargetSpec,
     if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
         raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
     n_frames = output.shape[0]
-    candidates = decode(output, spec, float(min(grid)))
+    candidates = decode_output(output, spec, float(min(grid)))
     counts = np.bincount(truth.frame, minlength=n_frames)[:n_frames]
     order = np.argsort(counts, kind="stable")
     groups = [g for g in np.array_split(order, min(n_groups, max(n_frames, 1))) if len(g)]
@@ -428,6 +447,7 @@ def train(
     device: str | torch.device | None = None,
     resume: bool = True,
     progress: bool = True,
+    snapshot_minutes: tuple[float, ...] = (),
 ) -> TrainResult:
     """Train a localizer on the fly (see the module docstring).
 
@@ -445,6 +465,10 @@ def train(
         Continue from ``out`` when possible (else start afresh and overwrite it).
     progress : bool
         Show a tqdm progress bar (rank 0 only).
+    snapshot_minutes : tuple of float
+        Wall-time points (minutes) at which the model is also validated and a copy of the
+        checkpoint is kept as ``OUT.at{m}min.pt`` (for convergence curves,
+        ``benchmarks/bench_convergence.py``); needs ``out``.
 
     Returns
     -------
@@ -519,6 +543,9 @@ def train(
             "n_parameters": count_parameters(model), "git_commit": git_commit,
         }
 
+    pending = sorted(float(m) for m in snapshot_minutes if 60.0 * float(m) > elapsed_s)
+    if pending and out is None:
+        raise ValueError("snapshot_minutes needs an output checkpoint path")
     bar = tqdm(total=config.max_steps, initial=step, disable=not progress or rank != 0,
                desc=f"train {config.sampler}/{config.snr}/{config.preset}", unit="step")
     epoch_losses: list[float] = []
@@ -531,8 +558,7 @@ def train(
             group["lr"] = config.lr * _lr_factor(config, step, elapsed_s)
         with torch.autocast(device.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
             output = net(frames)
-        loss = target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight,
-                           weights)
+        loss = batch_loss(config, spec, output, targets, weights)
         if not torch.isfinite(loss):
             bar.close()
             raise FloatingPointError(
@@ -557,7 +583,8 @@ def train(
         bar.update(1)
         bar.set_postfix(loss=f"{epoch_losses[-1]:.4f}", refresh=False)
         end = finished()
-        if step % config.steps_per_epoch == 0 or end:
+        snapshot = bool(pending) and elapsed_s >= 60.0 * pending[0]
+        if step % config.steps_per_epoch == 0 or end or snapshot:
             if rank == 0:
                 threshold, record = _validate(model, val, spec, config, step, epoch_losses, elapsed_s, world)
                 history.append(record)
@@ -565,6 +592,8 @@ def train(
                                 rmse=f"{record['rmse_vol_nm']:.1f}")
                 if out is not None:
                     save_checkpoint(out, checkpoint_payload())
+                while snapshot and pending and elapsed_s >= 60.0 * pending[0]:
+                    save_checkpoint(snapshot_path(out, pending.pop(0)), checkpoint_payload())
             if world > 1:
                 dist.barrier()
             epoch_losses = []
@@ -579,12 +608,17 @@ def train(
                        extra={"world_size": world, "rank": rank, "git_commit": git_commit})
 
 
+def snapshot_path(out: str | os.PathLike, minutes: float) -> Path:
+    """Where :func:`train` keeps the snapshot of ``out`` taken at ``minutes`` of wall time."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.at{minutes:g}min{out.suffix}")
+
+
 def _validate(model, val, spec, config, step, losses, elapsed_s, world) -> tuple[float, dict[str, Any]]:
     frames, targets, truth = val
     output = predict_grid(model, frames)
     weights = _loss_weights(config, truth, len(frames), output.device)
-    val_loss = float(target_loss(output, targets, config.photon_loss_weight, spec.upsample, config.blob_loss_weight,
-                                 weights))
+    val_loss = float(batch_loss(config, spec, output, targets, weights))
     threshold, metrics = choose_threshold(output, truth, spec, n_groups=4 if config.balance_densities else 1)
     record = {
         "epoch": step // config.steps_per_epoch, "step": step,
@@ -629,6 +663,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--sampler", required=True, choices=_TRAIN_SAMPLERS, help="how training emitters are placed")
     parser.add_argument("--snr", required=True, choices=sorted(SNR_PRESETS), help="signal level")
     parser.add_argument("--preset", default="small", choices=("tiny", "small", "large"), help="network size")
+    parser.add_argument("--head", default=HEADS[0], choices=HEADS,
+                        help="output head: per-bin probabilities with a mixture loss (default) or the paper's "
+                             "blob grid")
     parser.add_argument("--minutes", type=float, default=None, help="wall-time budget in minutes (default 10 "
                         "unless --steps is given)")
     parser.add_argument("--steps", type=int, default=None, help="step budget")
@@ -640,6 +677,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--unbalanced", action="store_true",
                         help="weight frames by their error as is, so dense frames dominate (the recipe of "
                              "models trained before balance_densities existed)")
+    parser.add_argument("--snapshots", default="",
+                        help="comma-separated wall-time points in minutes at which to keep a copy of the "
+                             "checkpoint (MODEL.at{m}min.pt), for convergence curves")
     parser.add_argument("--restart", action="store_true", help="ignore an existing --out checkpoint instead of resuming")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--out", required=True, help="checkpoint MODEL.pt (MODEL.json gets the provenance)")
@@ -649,11 +689,16 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 def cli_train(args: argparse.Namespace) -> int:
     """``structloc train``: train, write MODEL.pt and MODEL.json; resumes an interrupted MODEL.pt."""
     minutes = args.minutes if (args.minutes is not None or args.steps is not None) else 10.0
-    config = TrainConfig(sampler=args.sampler, snr=args.snr, preset=args.preset, seed=args.seed,
+    config = TrainConfig(sampler=args.sampler, snr=args.snr, preset=args.preset, head=args.head, seed=args.seed,
                          batch_size=args.batch_size, max_steps=args.steps, minutes=minutes,
                          steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced)
     out = Path(args.out)
-    result = train(config, out, device=args.device, resume=not args.restart, progress=not args.no_progress)
+    try:
+        snapshots = tuple(float(m) for m in args.snapshots.split(",") if m.strip())
+    except ValueError:
+        raise ValueError(f"--snapshots must be comma-separated minutes, got {args.snapshots!r}") from None
+    result = train(config, out, device=args.device, resume=not args.restart, progress=not args.no_progress,
+                   snapshot_minutes=snapshots)
     if result.extra.get("rank", 0) == 0:
         record = provenance(result)
         atomic_write(out.with_suffix(".json"),

@@ -12,7 +12,7 @@ from structloc import Emitters, Field
 from structloc.cli import main
 from structloc.io import write_tiff_stack
 from structloc.localize import Localizer
-from structloc.targets import encode
+from structloc.heads import clean_output
 from structloc.train import TrainConfig, simulate_batch, train
 
 FIELD = Field(width_px=32, height_px=32)
@@ -61,7 +61,7 @@ def test_decoding_pipeline_recovers_perfect_network_output(checkpoint):
 
     class Oracle(torch.nn.Module):
         def forward(self, x):
-            return encode(truth, 2, loc.spec)
+            return clean_output(truth, 2, loc.spec)
 
     oracle = Localizer.__new__(Localizer)
     oracle.__dict__.update(loc.__dict__, model=Oracle(), threshold=0.5)

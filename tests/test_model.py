@@ -9,14 +9,33 @@ from structloc.model import PRESETS, LocNet, ModelConfig, build_model, count_par
 
 
 @pytest.mark.parametrize("preset", ["tiny", "small"])
-def test_output_is_4x_grid_with_three_channels(preset):
-    model = build_model(preset).eval()
+@pytest.mark.parametrize("head, channels, up", [("mixture", 9, 2), ("grid", 3, 4)])
+def test_output_grid_of_each_head(preset, head, channels, up):
+    model = build_model(model_config(preset, head=head)).eval()
+    assert model.config.upsample == up
     with torch.no_grad():
         out = model(torch.rand(2, 64, 64) * 100)
-    assert out.shape == (2, 3, 256, 256)
+    assert out.shape == (2, channels, 64 * up, 64 * up)
     assert torch.isfinite(out).all()
     with torch.no_grad():
-        assert model(torch.rand(1, 1, 32, 64)).shape == (1, 3, 128, 256)
+        assert model(torch.rand(1, 1, 32, 64)).shape == (1, channels, 32 * up, 64 * up)
+
+
+def test_mixture_head_starts_with_few_detections():
+    # the probability logits start near -7: about one expected emitter per thousand bins
+    model = build_model("tiny").eval()
+    with torch.no_grad():
+        p = torch.sigmoid(model(torch.zeros(1, 64, 64))[:, 0])
+    assert 1.0 < float(p.sum()) < 100.0
+
+
+def test_configs_without_a_head_are_the_grid_head():
+    # checkpoints written before the mixture head existed have no "head" in their model config
+    old = {k: v for k, v in model_config("small", head="grid").to_dict().items() if k != "head"}
+    cfg = ModelConfig.from_dict(old)
+    assert cfg.head == "grid" and cfg.upsample == 4
+    with pytest.raises(ValueError, match="head"):
+        ModelConfig(head="blob")
 
 
 def test_preset_sizes_and_small_checkpoint_under_10_mb():

@@ -102,7 +102,7 @@ def models(tmp_path_factory):
 def _eager(path):
     """A loaded model whose threshold is low enough that a barely trained net finds something."""
     localizer = Localizer.from_checkpoint(path, device="cpu")
-    localizer.threshold = 0.02
+    localizer.threshold = 0.0  # every local maximum of the detection probability
     return localizer
 
 
@@ -179,6 +179,13 @@ def test_write_locs_rejects_bad_tables(tmp_path):
         write_locs({("csr", "high"): np.zeros(3)}, tmp_path / "l.csv")
     write_locs({}, tmp_path / "empty.csv")
     assert read_locs(tmp_path / "empty.csv") == {}
+    # a model that found nothing keeps its (empty) table
+    from structloc import Emitters
+
+    truth = Emitters([0, 2], [10.0, 20.0], [30.0, 40.0], [0.0, 5.0], [1.0, 1.0])
+    write_locs({("csr", "low"): Emitters.empty(), ("truth", "low"): truth}, tmp_path / "some.csv.gz")
+    back = read_locs(tmp_path / "some.csv.gz")
+    assert len(back[("csr", "low")]) == 0 and np.array_equal(back[("truth", "low")].frame, [0, 2])
 
 
 def test_recall_gap_by_depth_adds_up_to_the_overall_recall_difference():

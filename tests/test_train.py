@@ -29,7 +29,8 @@ def test_batches_share_everything_but_positions():
     csr, helix = tiny(sampler="csr"), tiny(sampler="helix")
     f1, t1, e1 = simulate_batch(csr, 6, [1, 0, 5])
     f2, t2, e2 = simulate_batch(helix, 6, [1, 0, 5])
-    assert f1.shape == (6, 32, 32) and t1.shape == (6, 3, 128, 128)
+    assert f1.shape == (6, 32, 32) and t1.shape == (6, max(np.bincount(e1.frame)), 5)  # the mixture head's truth
+    assert simulate_batch(tiny(head="grid"), 6, [1, 0, 5])[1].shape == (6, 3, 128, 128)
     np.testing.assert_array_equal(np.bincount(e1.frame, minlength=6), np.bincount(e2.frame, minlength=6))
     np.testing.assert_array_equal(e1.photons, e2.photons)
     assert not np.array_equal(e1.x_nm, e2.x_nm)
@@ -102,19 +103,21 @@ def test_balanced_threshold_weighs_sparse_frames():
         choose_threshold(grid, truth, spec, n_groups=0)
 
 
-def test_old_checkpoints_were_trained_unbalanced():
+def test_old_checkpoints_were_trained_unbalanced_with_the_grid_head():
     data = tiny().to_dict()
-    del data["balance_densities"]
+    del data["balance_densities"], data["head"]
     assert TrainConfig.from_dict(data).balance_densities is False
+    assert TrainConfig.from_dict(data).head == "grid" and tiny().head == "mixture"
     assert tiny().balance_densities is True
     with pytest.raises(TypeError, match="balance_densities"):
         tiny(balance_densities=1)
 
 
-def test_tiny_training_lowers_the_loss(tmp_path):
-    result = train(tiny(max_steps=24, steps_per_epoch=8, lr=3e-3), tmp_path / "m.pt", progress=False)
-    losses = [h["train_loss"] for h in result.history]
-    assert len(losses) == 3 and losses[-1] < 0.7 * losses[0]
+@pytest.mark.parametrize("head", ["mixture", "grid"])
+def test_tiny_training_lowers_the_loss(tmp_path, head):
+    result = train(tiny(max_steps=24, steps_per_epoch=8, lr=3e-3, head=head), tmp_path / "m.pt", progress=False)
+    losses = [h["val_loss"] for h in result.history]  # on the fixed validation frames
+    assert len(losses) == 3 and losses[2] < losses[1] < losses[0] and losses[-1] < 0.9 * losses[0]
     assert result.step == 24 and 0 < result.threshold <= 1.5
     saved = load_checkpoint(tmp_path / "m.pt")
     assert saved["format_version"] == FORMAT_VERSION and saved["step"] == 24
@@ -199,6 +202,19 @@ def test_config_and_device_errors():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             select_device("cuda")
+
+
+def test_snapshots_are_kept_at_wall_time_points(tmp_path):
+    from structloc.train import snapshot_path
+
+    result = train(tiny(max_steps=None, minutes=0.05, steps_per_epoch=1000), tmp_path / "m.pt", progress=False,
+                   snapshot_minutes=(0.01, 0.02))
+    for minutes in (0.01, 0.02):
+        snap = load_checkpoint(snapshot_path(tmp_path / "m.pt", minutes))
+        assert snap["elapsed_s"] >= 60 * minutes and 0 < snap["step"] <= result.step
+    assert snapshot_path(tmp_path / "m.pt", 2.5).name == "m.at2.5min.pt"
+    with pytest.raises(ValueError, match="snapshot"):
+        train(tiny(), None, progress=False, snapshot_minutes=(1.0,))
 
 
 @pytest.mark.slow

@@ -1,0 +1,186 @@
+"""Time to quality on a CPU: two training recipes side by side, scored on MT0 test frames.
+
+Each recipe trains in its own process (``--threads`` torch threads each, default 1, so two
+recipes share a 2-core machine evenly and meet the same load) for ``--minutes`` of wall time,
+keeping a snapshot at each of ``--points`` minutes (:func:`structloc.train.train`'s
+``snapshot_minutes``). After training, every snapshot localizes the same MT0 test frames
+(``--frames`` frames, seed 7, at each of ``--densities`` emitters/um^2, the README's
+``structloc simulate --sampler mt0`` frames) and the script prints one markdown table:
+
+recipe, minutes, steps, JI, RMSE lat/ax/vol (nm), RMSE_vol / CRLB_vol (the isolated-emitter
+CRLB averaged over the test emitters' depths), and the recall of emitters deeper than -500 nm
+next to the recall in focus (|z| < 250 nm), per density; and saves a plot of JI and RMSE_vol
+against wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
+measured in one run on one machine.
+
+    python benchmarks/bench_convergence.py --sampler helix --snr high --minutes 20 \\
+        --points 2 5 10 20 --recipes grid mixture --out runs/convergence
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+#: Training recipes: overrides of structloc.train.TrainConfig. ``grid`` is the recipe of the
+#: models shipped before the mixture head (batch 8, 500 steps per validation).
+RECIPES: dict[str, dict] = {
+    "grid": dict(head="grid", batch_size=8, lr=5e-3, steps_per_epoch=500),
+    "mixture": dict(head="mixture", batch_size=8, lr=2e-3, steps_per_epoch=500),
+    "mixture-lr5e-3": dict(head="mixture", batch_size=8, lr=5e-3, steps_per_epoch=500),
+    "mixture-b16": dict(head="mixture", batch_size=16, lr=2e-3, steps_per_epoch=250),
+}
+
+
+def _config(recipe: str, sampler: str, snr: str, minutes: float, seed: int):
+    from structloc.train import TrainConfig
+
+    return replace(TrainConfig(sampler=sampler, snr=snr, seed=seed, minutes=minutes), **RECIPES[recipe])
+
+
+def worker(args: argparse.Namespace) -> int:
+    """Train one recipe (runs in its own process)."""
+    import torch
+
+    from structloc.train import train
+
+    torch.set_num_threads(args.threads)
+    config = _config(args.worker, args.sampler, args.snr, args.minutes, args.seed)
+    train(config, Path(args.out) / f"{args.worker}.pt", resume=False, progress=False,
+          snapshot_minutes=tuple(args.points))
+    return 0
+
+
+def _test_sets(snr: str, densities: list[float], n_frames: int):
+    from structloc.sampling import MT0Sampler
+    from structloc.simulate import simulate
+
+    return {d: simulate(MT0Sampler(), n_frames, snr=snr, density_per_um2=d, seed=7) for d in densities}
+
+
+def _crlb_vol_nm(snr: str, z_nm: np.ndarray) -> float:
+    from structloc.crlb import crlb_for_snr
+
+    bound = crlb_for_snr(snr, np.clip(z_nm, -750, 750))
+    return float(np.sqrt(np.mean(bound.x_nm ** 2 + bound.y_nm ** 2 + bound.z_nm ** 2)))
+
+
+def score(path: Path, tests: dict, snr: str) -> list[dict]:
+    """Metrics of one snapshot on every test set."""
+    from structloc.evaluate import evaluate, match
+    from structloc.localize import Localizer
+
+    loc = Localizer.from_checkpoint(path, device="cpu")
+    rows = []
+    for density, sim in tests.items():
+        pred = loc(sim.frames)
+        m = evaluate(sim.emitters, pred)
+        pairs = match(sim.emitters, pred)
+        found = np.zeros(len(sim.emitters), bool)
+        found[pairs.truth_index] = True
+        z = sim.emitters.z_nm
+        deep, focus = z < -500, np.abs(z) < 250
+        rows.append({"density": density, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
+                     "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
+                     "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found]) if found.any() else float("nan"),
+                     "recall_deep": float(found[deep].mean()) if deep.any() else float("nan"),
+                     "recall_focus": float(found[focus].mean()) if focus.any() else float("nan")})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipes", nargs="+", default=["grid", "mixture"], choices=sorted(RECIPES))
+    parser.add_argument("--sampler", default="helix", choices=("csr", "helix"))
+    parser.add_argument("--snr", default="high", choices=("high", "medium", "low"))
+    parser.add_argument("--minutes", type=float, default=20.0, help="wall-time budget of each recipe")
+    parser.add_argument("--points", type=float, nargs="+", default=[2, 5, 10, 20],
+                        help="wall-time points (minutes) at which snapshots are scored")
+    parser.add_argument("--densities", type=float, nargs="+", default=[0.1, 1.0, 5.0])
+    parser.add_argument("--frames", type=int, default=300, help="MT0 test frames per density")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per recipe")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/convergence", help="directory for checkpoints, table and plot")
+    parser.add_argument("--score-only", action="store_true", help="score existing snapshots, train nothing")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    if not args.score_only:
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+        procs = [subprocess.Popen([sys.executable, __file__, "--worker", r, "--sampler", args.sampler, "--snr",
+                                   args.snr, "--minutes", str(args.minutes), "--threads", str(args.threads),
+                                   "--seed", str(args.seed), "--out", str(out), "--points", *map(str, args.points)],
+                                  env=env) for r in args.recipes]
+        if any(p.wait() for p in procs):
+            print("a training process failed", file=sys.stderr)
+            return 1
+    import torch
+
+    from structloc.train import snapshot_path
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    tests = _test_sets(args.snr, args.densities, args.frames)
+    records = []
+    for recipe in args.recipes:
+        for minutes in args.points:
+            path = snapshot_path(out / f"{recipe}.pt", minutes)
+            if not path.exists():
+                continue
+            step = int(torch.load(path, weights_only=True, map_location="cpu")["step"])
+            for row in score(path, tests, args.snr):
+                records.append({"recipe": recipe, "minutes": minutes, "steps": step, **row})
+    (out / "convergence.json").write_text(json.dumps(records, indent=1) + "\n")
+    print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+          f"{args.threads} torch thread(s) per recipe, {len(args.recipes)} recipes side by side; "
+          f"{args.sampler}/{args.snr}, MT0 test {args.frames} frames seed 7; total {time.time() - start:.0f} s\n")
+    print("| recipe | min | steps | density | JI | RMSE lat | RMSE ax | RMSE vol | vol/CRLB | recall z<-500 | "
+          "recall |z|<250 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in records:
+        print(f"| {r['recipe']} | {r['minutes']:g} | {r['steps']} | {r['density']:g} | {r['jaccard']:.3f} | "
+              f"{r['rmse_lat_nm']:.1f} | {r['rmse_ax_nm']:.1f} | {r['rmse_vol_nm']:.1f} | {r['crlb_ratio']:.2f} | "
+              f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} |")
+    _plot(records, args, out / "convergence.png")
+    return 0
+
+
+def _plot(records: list[dict], args: argparse.Namespace, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    for recipe in args.recipes:
+        for density, style in zip(args.densities, ("-", "--", ":", "-.")):
+            rows = [r for r in records if r["recipe"] == recipe and r["density"] == density]
+            if not rows:
+                continue
+            t = [r["minutes"] for r in rows]
+            axes[0].plot(t, [r["jaccard"] for r in rows], style, marker="o", label=f"{recipe}, {density:g}/um²")
+            axes[1].plot(t, [r["rmse_vol_nm"] for r in rows], style, marker="o", label=f"{recipe}, {density:g}/um²")
+    for ax, name in zip(axes, ("Jaccard index", "RMSE_vol (nm)")):
+        ax.set_xscale("log")
+        ax.set_xlabel("wall time (min)")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Time to quality on MT0 frames ({args.sampler}/{args.snr})")
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
