@@ -149,16 +149,18 @@ def encode(
     return encode_padded(x, y, z, n, present, spec)
 
 
-def local_maxima(amplitude: torch.Tensor, threshold: float) -> torch.Tensor:
-    """Local maxima of (B, R, C) ``amplitude`` above ``threshold``; ties go to the first bin."""
-    pooled = F.max_pool2d(amplitude.unsqueeze(1), 3, stride=1, padding=1).squeeze(1)
+def local_maxima(amplitude: torch.Tensor, threshold: float, radius: int = 1) -> torch.Tensor:
+    """Local maxima of (B, R, C) ``amplitude`` above ``threshold`` within a (2 radius + 1)^2
+    window; a plateau of equal maxima keeps only its first bin (row-major)."""
+    size = 2 * radius + 1
+    pooled = F.max_pool2d(amplitude.unsqueeze(1), size, stride=1, padding=radius).squeeze(1)
     mask = (amplitude >= pooled) & (amplitude > threshold)
-    # A plateau of equal maxima keeps only its first bin (row-major): strictly above the
-    # left, upper-left, upper and upper-right neighbours.
-    padded = F.pad(amplitude, (1, 1, 1, 0), value=-math.inf)
+    # ties: strictly above every bin of the window that comes earlier in row-major order
+    padded = F.pad(amplitude, (radius, radius, radius, radius), value=-math.inf)
     rows, cols = amplitude.shape[-2:]
-    for dr, dc in ((1, 0), (0, 0), (0, 1), (0, 2)):
-        mask &= amplitude > padded[:, dr:dr + rows, dc:dc + cols]
+    for dr in range(-radius, 1):
+        for dc in range(-radius, radius + 1 if dr < 0 else 0):
+            mask &= amplitude > padded[:, radius + dr:radius + dr + rows, radius + dc:radius + dc + cols]
     return mask
 
 

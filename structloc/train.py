@@ -55,7 +55,7 @@ from .emitters import Emitters
 from .evaluate import evaluate
 from .field import Field
 from .io import atomic_write
-from .model import LocNet, ModelConfig, count_parameters, model_config
+from .model import PRESETS, LocNet, ModelConfig, count_parameters, model_config
 from .psf import AstigmaticPSF
 from .sampling import SAMPLERS, sampler_from_name
 from .simulate import simulate_frames
@@ -83,7 +83,7 @@ class TrainConfig:
         How training emitters are placed; the only difference between the two approaches.
     snr : {"high", "medium", "low"}
         Signal level (photons per emitter, background photons per pixel).
-    preset : {"tiny", "small", "large"}
+    preset : {"tiny", "small", "fast", "large"}
         Network preset (:data:`structloc.model.PRESETS`).
     head : {"mixture", "grid"}
         Output head and loss (:mod:`structloc.heads`): per-bin probabilities with a count +
@@ -132,11 +132,11 @@ class TrainConfig:
 
     sampler: str = "helix"
     snr: str = "high"
-    preset: str = "small"
+    preset: str = "fast"
     head: str = "mixture"
     seed: int = 0
     batch_size: int = 16
-    lr: float = 5e-3
+    lr: float = 2e-3
     max_steps: int | None = None
     minutes: float | None = 10.0
     steps_per_epoch: int = 100
@@ -662,7 +662,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     """Options of ``structloc train`` (see :func:`cli_train`)."""
     parser.add_argument("--sampler", required=True, choices=_TRAIN_SAMPLERS, help="how training emitters are placed")
     parser.add_argument("--snr", required=True, choices=sorted(SNR_PRESETS), help="signal level")
-    parser.add_argument("--preset", default="small", choices=("tiny", "small", "large"), help="network size")
+    parser.add_argument("--preset", default="fast", choices=sorted(PRESETS), help="network size")
     parser.add_argument("--head", default=HEADS[0], choices=HEADS,
                         help="output head: per-bin probabilities with a mixture loss (default) or the paper's "
                              "blob grid")

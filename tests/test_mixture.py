@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from structloc import Emitters, Field
-from structloc.mixture import (MixtureSpec, N_MIXTURE_CHANNELS, OFFSET_RANGE_BINS, activate, decode_mixture,
+from structloc.mixture import (MixtureSpec, N_MIXTURE_CHANNELS, OFFSET_RANGE_BINS, activate, decode_mixture, phase_image,
                                encode_truth, ideal_output, mixture_loss)
 
 FIELD = Field(width_px=16, height_px=16)
@@ -111,3 +111,14 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="threshold"):
         decode_mixture(torch.zeros((1, N_MIXTURE_CHANNELS) + SPEC.shape), SPEC, float("nan"))
     assert len(decode_mixture(torch.full((1, N_MIXTURE_CHANNELS) + SPEC.shape, -20.0), SPEC, 0.5)) == 0
+
+
+def test_phase_image_draws_probability_and_depth():
+    from structloc.training_plots import grid_z_nm
+
+    truth = _truth()
+    picture = phase_image(ideal_output(truth, 2, SPEC), SPEC)
+    amplitude, z = grid_z_nm(picture[0].numpy(), FIELD)
+    i, j = int(truth.y_nm[0] // SPEC.bin_nm), int(truth.x_nm[0] // SPEC.bin_nm)
+    assert amplitude[i, j] == pytest.approx(1.0, abs=1e-5) and z[i, j] == pytest.approx(truth.z_nm[0], abs=0.1)
+    assert amplitude.sum() == pytest.approx(2.0, abs=1e-4)  # frame 0 holds two emitters
