@@ -90,7 +90,7 @@ def score(path: Path, tests: dict, snr: str) -> list[dict]:
         found[pairs.truth_index] = True
         z = sim.emitters.z_nm
         deep, focus = z < -500, np.abs(z) < 250
-        rows.append({"density": density, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
+        rows.append({"density": density, "tp": m.tp, "fp": m.fp, "fn": m.fn, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
                      "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
                      "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found]) if found.any() else float("nan"),
                      "recall_deep": float(found[deep].mean()) if deep.any() else float("nan"),
@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="runs/convergence", help="directory for checkpoints, table and plot")
     parser.add_argument("--score-only", action="store_true", help="score existing snapshots, train nothing")
+    parser.add_argument("--checkpoints", nargs="+", default=None,
+                        help="score these checkpoints (e.g. the shipped models) instead, train nothing")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
-    if not args.score_only:
+    if not (args.score_only or args.checkpoints):
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
         procs = [subprocess.Popen([sys.executable, __file__, "--worker", r, "--sampler", args.sampler, "--snr",
                                    args.snr, "--minutes", str(args.minutes), "--threads", str(args.threads),
@@ -134,27 +136,32 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     tests = _test_sets(args.snr, args.densities, args.frames)
+    if args.checkpoints:
+        runs = [(Path(p).stem, Path(p), None) for p in args.checkpoints]
+    else:
+        runs = [(r, snapshot_path(out / f"{r}.pt", m), m) for r in args.recipes for m in args.points]
     records = []
-    for recipe in args.recipes:
-        for minutes in args.points:
-            path = snapshot_path(out / f"{recipe}.pt", minutes)
-            if not path.exists():
-                continue
-            step = int(torch.load(path, weights_only=True, map_location="cpu")["step"])
-            for row in score(path, tests, args.snr):
-                records.append({"recipe": recipe, "minutes": minutes, "steps": step, **row})
+    for recipe, path, minutes in runs:
+        if not path.exists():
+            continue
+        saved = torch.load(path, weights_only=True, map_location="cpu")
+        minutes = saved["elapsed_s"] / 60 if minutes is None else minutes
+        for row in score(path, tests, args.snr):
+            records.append({"recipe": recipe, "minutes": minutes, "steps": int(saved["step"]), **row})
     (out / "convergence.json").write_text(json.dumps(records, indent=1) + "\n")
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"{args.threads} torch thread(s) per recipe, {len(args.recipes)} recipes side by side; "
           f"{args.sampler}/{args.snr}, MT0 test {args.frames} frames seed 7; total {time.time() - start:.0f} s\n")
-    print("| recipe | min | steps | density | JI | RMSE lat | RMSE ax | RMSE vol | vol/CRLB | recall z<-500 | "
-          "recall |z|<250 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| recipe | min | steps | density | TP | FP | FN | JI | RMSE lat | RMSE ax | RMSE vol | vol/CRLB | "
+          "recall z<-500 | recall |z|<250 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
-        print(f"| {r['recipe']} | {r['minutes']:g} | {r['steps']} | {r['density']:g} | {r['jaccard']:.3f} | "
+        print(f"| {r['recipe']} | {r['minutes']:.3g} | {r['steps']} | {r['density']:g} | {r['tp']} | {r['fp']} | "
+              f"{r['fn']} | {r['jaccard']:.3f} | "
               f"{r['rmse_lat_nm']:.1f} | {r['rmse_ax_nm']:.1f} | {r['rmse_vol_nm']:.1f} | {r['crlb_ratio']:.2f} | "
               f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} |")
-    _plot(records, args, out / "convergence.png")
+    if not args.checkpoints:
+        _plot(records, args, out / "convergence.png")
     return 0
 
 

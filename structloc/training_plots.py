@@ -338,7 +338,8 @@ def prediction_vs_truth(
     frame_photons : array_like, shape (H, W)
         The camera frame (photon units).
     target, output : array_like, shape (3, H * up, W * up)
-        Target grid and network output for that frame.
+        Target grid and network output for that frame (grid-head channels, or a mixture head's
+        :func:`structloc.mixture.phase_image`); the two may have different ``up``.
     field : Field
         Geometry.
     truth, pred : Emitters, optional
@@ -353,8 +354,10 @@ def prediction_vs_truth(
     frame = _array("frame_photons", frame_photons, 2)
     target = _array("target", target, 3)
     output = _array("output", output, 3)
-    if output.shape != target.shape:
-        raise ValueError(f"output shape {output.shape} differs from target shape {target.shape}")
+    for name, grid in (("target", target), ("output", output)):
+        if grid.shape[1] * field.width_px != grid.shape[2] * field.height_px:
+            raise ValueError(f"{name} grid {grid.shape[1:]} does not have the field's aspect "
+                             f"({field.height_px} x {field.width_px} px)")
     window = _window(window_nm, field)
     fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.6), constrained_layout=True)
     _frame_panel(axes[0], frame, field, window)

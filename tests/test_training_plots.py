@@ -130,8 +130,15 @@ def test_prediction_vs_truth_marks_truth_and_predictions():
     fig = tp.prediction_vs_truth(np.zeros((16, 16)), grid, grid, field=FIELD, truth=truth, pred=truth.take([0, 1]))
     offsets = [len(c.get_offsets()) for c in fig.axes[0].collections]
     assert offsets == [3, 2]
-    with pytest.raises(ValueError, match="differs"):
+    with pytest.raises(ValueError, match="aspect"):
         tp.prediction_vs_truth(np.zeros((16, 16)), grid, grid[:, :32], field=FIELD)
+    # a mixture head's picture on its coarser grid goes beside the 4x grid targets
+    from structloc.mixture import MixtureSpec, ideal_output, phase_image
+
+    mix = MixtureSpec(field=FIELD)
+    picture = phase_image(ideal_output(truth, 1, mix), mix)[0].numpy()
+    fig = tp.prediction_vs_truth(np.zeros((16, 16)), grid, picture, field=FIELD, truth=truth)
+    assert fig.axes[2].images[0].get_array().shape[:2] == mix.shape
 
 
 def _history(n: int, scale: float = 1.0) -> list[dict]:
