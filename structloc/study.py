@@ -44,7 +44,7 @@ from .snr import SNR_PRESETS, SignalLevel
 
 __all__ = [
     "APPROACHES", "CHALLENGE_SETS", "STUDY_NOMINAL_DENSITIES", "QUICK_NOMINAL_DENSITIES",
-    "PAPER_CLAIMS", "RESULT_COLUMNS", "StudyConfig", "mt0_nominal_curve",
+    "PAPER_CLAIMS", "RESULT_COLUMNS", "VERDICT_CLAIMS", "verdict_table", "claims_agreeing", "StudyConfig", "mt0_nominal_curve",
     "mt0_count_density_for_nominal", "model_path", "simulate_test_set", "TestSet", "run_point", "run_study",
     "write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance", "summarize_claims", "describe_claims", "paired_difference", "pooled_checkerboard",
     "recall_gap_by_depth",
@@ -943,6 +943,69 @@ def describe_claims(claims) -> list[str]:
             verdict = "undefined"
         lines.append(f"{c['snr']:>6} SNR | {what}: {value}{paper} -> {verdict}")
     return lines
+
+
+#: Rows of :func:`verdict_table`: claim, label. The paper's "+20 %" JI gain is relative; its
+#: efficiency gains are compared in percentage points (the paper prints E in percent).
+VERDICT_CLAIMS: tuple[tuple[str, str], ...] = (
+    ("jaccard_gain_percent", "Jaccard index, relative gain (%)"),
+    ("rmse_vol_decrease_percent", "RMSE_vol decrease (%)"),
+    ("rmse_vol_decrease_nm", "RMSE_vol decrease (nm)"),
+    ("efficiency_3d_gain_points", "3D efficiency gain (points)"),
+    ("rmse_ax_decrease_nm", "axial RMSE decrease (nm)"),
+    ("isolated_jaccard_gain_percent", "JI gain at the lowest density (%)"),
+    ("jaccard_gain_trend_per_decade", "helix advantage grows with density (JI slope per decade)"),
+    ("checkerboard_pixel", "checkerboard index mod pixel, csr - helix"),
+)
+
+
+def verdict_table(claims):
+    """The claims as one compact table: a row per claim, a column per SNR.
+
+    Each cell reads ``measured (paper P): yes|no`` — the measured helix-vs-csr effect of
+    :func:`summarize_claims` (positive: helix better), the paper's value where it gives one, and
+    whether helix training is better. Claims without a row for an SNR are left blank. A rising
+    JI difference counts as a growing advantage only where helix is better on average; a rising
+    deficit reads "no (a deficit that shrinks)".
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the claim labels of :data:`VERDICT_CLAIMS`; columns: SNRs.
+    """
+    import pandas as pd
+
+    by = claims.set_index(["claim", "snr"])
+    snrs = [s for s in SNR_PRESETS if s in set(claims["snr"])]
+    table = {}
+    for claim, label in VERDICT_CLAIMS:
+        fmt = _CLAIM_TEXT[claim][1] if "{:" in _CLAIM_TEXT[claim][1] else "{:+.2f}"
+        cells = []
+        for snr in snrs:
+            if (claim, snr) not in by.index:
+                cells.append("")
+                continue
+            c = by.loc[(claim, snr)]
+            text = fmt.format(c["measured"])
+            if np.isfinite(c["paper"]):
+                text += f" (paper {fmt.format(c['paper'])})"
+            agrees = c["agrees"]
+            verdict = "yes" if agrees is True or agrees == 1.0 else "no" if agrees is False or agrees == 0.0 \
+                else "undefined"
+            if claim == "jaccard_gain_trend_per_decade" and verdict == "yes" and \
+                    ("jaccard_gain_points", snr) in by.index and by.loc[("jaccard_gain_points", snr)]["measured"] < 0:
+                verdict = "no (a deficit that shrinks)"  # a rising difference is only an advantage above 0
+            text += ": " + verdict
+            cells.append(text)
+        table[label] = cells
+    return pd.DataFrame.from_dict(table, orient="index", columns=snrs)
+
+
+def claims_agreeing(claims) -> "pandas.Series":
+    """Per SNR, how many of :data:`VERDICT_CLAIMS` show helix training better (of those defined)."""
+    rows = claims[claims["claim"].isin([c for c, _ in VERDICT_CLAIMS])]
+    defined = rows[rows["agrees"].notna()]
+    return defined.groupby("snr", sort=False)["agrees"].agg(lambda a: int(sum(bool(x) for x in a)))
 
 
 # -- command line --------------------------------------------------------------------------------

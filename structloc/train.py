@@ -58,7 +58,7 @@ from .io import atomic_write
 from .model import PRESETS, LocNet, ModelConfig, count_parameters, model_config
 from .psf import AstigmaticPSF
 from .sampling import SAMPLERS, sampler_from_name
-from .simulate import simulate_frames
+from .simulate import simulate_expected, simulate_frames
 from .snr import SNR_PRESETS, SignalLevel, signal_level
 from .heads import HEADS, HeadSpec, decode_output, encode_batch, head_name, head_spec
 from .mixture import mixture_loss
@@ -106,6 +106,15 @@ class TrainConfig:
         Linear learning-rate warm-up.
     density_min_per_um2, density_max_per_um2 : float
         Range of the log-uniform per-frame density (emitters/um^2).
+    photons_range : (float, float) or None
+        If given, every frame's mean photons per emitter is drawn log-uniformly from this range
+        and the frame's emitters (drawn from the SNR preset) are scaled to it; the head's photon
+        scale and the input scale follow the top of the range. None (the default, and the study's
+        setting) keeps the preset's photons.
+    background_range_photons : (float, float) or None
+        Likewise for the background (photons per pixel, log-uniform per frame); None keeps the
+        preset's background. With both ranges one model covers many signal levels and real data
+        (e.g. 1,000-25,000 photons over 10-250 background photons).
     n_val_frames : int
         Size of the fixed validation set (same sampler and density distribution, own seed).
     grad_clip : float
@@ -149,6 +158,8 @@ class TrainConfig:
     blob_loss_weight: float = 10.0
     balance_densities: bool = True
     sigma_bins: float = 2.0
+    photons_range: tuple[float, float] | None = None
+    background_range_photons: tuple[float, float] | None = None
     field: Field = Field()
     psf: AstigmaticPSF = AstigmaticPSF()
     camera: EMCCD = EMCCD()
@@ -181,6 +192,17 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"TrainConfig.{name} must be positive and finite, got {value!r}")
+        for name in ("photons_range", "background_range_photons"):
+            value = getattr(self, name)
+            if value is None:
+                continue
+            try:
+                lo, hi = (float(v) for v in value)
+            except (TypeError, ValueError):
+                raise ValueError(f"TrainConfig.{name} must be a (low, high) pair or None, got {value!r}") from None
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+                raise ValueError(f"TrainConfig.{name} must satisfy 0 < low <= high (finite), got {value!r}")
+            object.__setattr__(self, name, (lo, hi))
         if not isinstance(self.balance_densities, bool):
             raise TypeError(f"TrainConfig.balance_densities must be a bool, got {self.balance_densities!r}")
         if not self.density_min_per_um2 <= self.density_max_per_um2:
@@ -195,17 +217,24 @@ class TrainConfig:
         """The :class:`SignalLevel` of ``snr``."""
         return signal_level(self.snr)
 
+    @property
+    def photon_scale(self) -> float:
+        """Photons of a typical bright emitter: the preset's, or the top of ``photons_range``."""
+        return self.signal.photons if self.photons_range is None else self.photons_range[1]
+
     def model_config(self) -> ModelConfig:
-        """Network config: the preset with its input scale set from the signal level."""
-        return model_config(self.preset, input_scale_photons=0.1 * self.signal.photons, head=self.head)
+        """Network config: the preset with its input scale a tenth of :attr:`photon_scale`."""
+        return model_config(self.preset, input_scale_photons=0.1 * self.photon_scale, head=self.head)
 
     def target_spec(self) -> HeadSpec:
         """Output grid of this run's head (photon channel scaled by the signal level's photons)."""
-        return head_spec(self.head, field=self.field, photon_scale=self.signal.photons, sigma_bins=self.sigma_bins)
+        return head_spec(self.head, field=self.field, photon_scale=self.photon_scale, sigma_bins=self.sigma_bins)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-python form (checkpoints, JSON provenance)."""
-        return {**asdict(self), "field": asdict(self.field), "psf": asdict(self.psf), "camera": asdict(self.camera)}
+        ranges = {k: list(v) if v is not None else None for k in ("photons_range", "background_range_photons")
+                  for v in [getattr(self, k)]}
+        return {**asdict(self), **ranges, "field": asdict(self.field), "psf": asdict(self.psf), "camera": asdict(self.camera)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
@@ -298,11 +327,34 @@ def simulate_batch(
     emitters = _sampler(config).sample(counts, rng, config.signal)
     generator = torch.Generator(device=device)
     generator.manual_seed(int(rng.integers(2**62)))
-    adu = simulate_frames(emitters, n_frames, snr=config.signal, psf=config.psf, camera=config.camera,
-                          field=config.field, generator=generator, device=device)
+    if config.photons_range is None and config.background_range_photons is None:
+        adu = simulate_frames(emitters, n_frames, snr=config.signal, psf=config.psf, camera=config.camera,
+                              field=config.field, generator=generator, device=device)
+    else:
+        emitters, background = _signal_ranges(config, emitters, n_frames, rng)
+        expected = simulate_expected(emitters, n_frames, field=config.field, psf=config.psf, device=device)
+        adu = config.camera.expose(expected + torch.as_tensor(background, dtype=expected.dtype,
+                                                              device=device).view(-1, 1, 1), generator)
     frames = config.camera.to_photons(adu).float()
     targets = encode_batch(emitters, n_frames, config.target_spec(), device=device)
     return frames, targets, emitters
+
+
+def _log_uniform(bounds: tuple[float, float], n: int, rng: np.random.Generator) -> np.ndarray:
+    return np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]), size=n))
+
+
+def _signal_ranges(config: TrainConfig, emitters: Emitters, n_frames: int,
+                   rng: np.random.Generator) -> tuple[Emitters, np.ndarray]:
+    """Per-frame photons (emitters rescaled) and background drawn from the config's ranges."""
+    photons = emitters.photons
+    if config.photons_range is not None:
+        level = _log_uniform(config.photons_range, n_frames, rng)
+        photons = photons * (level / config.signal.photons)[emitters.frame]
+    background = (np.full(n_frames, config.signal.background) if config.background_range_photons is None
+                  else _log_uniform(config.background_range_photons, n_frames, rng))
+    scaled = Emitters(emitters.frame, emitters.x_nm, emitters.y_nm, emitters.z_nm, photons)
+    return scaled, background
 
 
 def _sampler(config: TrainConfig):
@@ -674,6 +726,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--steps-per-epoch", type=int, default=100,
                         help="steps between validations and checkpoints")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
+    parser.add_argument("--photons-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="draw each frame's photons per emitter log-uniformly from this range "
+                             "(default: the --snr preset's)")
+    parser.add_argument("--background-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
+                        help="draw each frame's background (photons/pixel) log-uniformly from this range "
+                             "(default: the --snr preset's)")
     parser.add_argument("--unbalanced", action="store_true",
                         help="weight frames by their error as is, so dense frames dominate (the recipe of "
                              "models trained before balance_densities existed)")
@@ -691,7 +749,8 @@ def cli_train(args: argparse.Namespace) -> int:
     minutes = args.minutes if (args.minutes is not None or args.steps is not None) else 10.0
     config = TrainConfig(sampler=args.sampler, snr=args.snr, preset=args.preset, head=args.head, seed=args.seed,
                          batch_size=args.batch_size, max_steps=args.steps, minutes=minutes,
-                         steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced)
+                         steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced,
+                         photons_range=args.photons_range, background_range_photons=args.background_range)
     out = Path(args.out)
     try:
         snapshots = tuple(float(m) for m in args.snapshots.split(",") if m.strip())

@@ -335,3 +335,36 @@ def test_point_command_parses_back_to_the_same_point(approach, snr, target, fram
         assert args.challenge == [target] and args.nominal_density is None
     else:
         assert args.nominal_density == [target] and args.challenge is None
+
+
+def test_verdict_table_reads_each_claim_per_snr():
+    from structloc.study import claims_agreeing, verdict_table
+
+    claims = pd.DataFrame([
+        {"claim": "jaccard_gain_percent", "snr": "high", "csr": 0.5, "helix": 0.6, "difference": 0.1,
+         "measured": 20.0, "paper": 20.0, "agrees": True},
+        {"claim": "jaccard_gain_percent", "snr": "low", "csr": 0.5, "helix": 0.45, "difference": -0.05,
+         "measured": -10.0, "paper": 2.2, "agrees": False},
+        {"claim": "rmse_vol_decrease_nm", "snr": "high", "csr": 50.0, "helix": 55.0, "difference": -5.0,
+         "measured": -5.0, "paper": np.nan, "agrees": False},
+    ])
+    table = verdict_table(claims)
+    assert list(table.columns) == ["high", "low"]
+    assert table.loc["Jaccard index, relative gain (%)", "high"] == "+20.0 % (paper +20.0 %): yes"
+    assert table.loc["Jaccard index, relative gain (%)", "low"] == "-10.0 % (paper +2.2 %): no"
+    assert table.loc["RMSE_vol decrease (nm)", "high"] == "-5.0 nm: no"
+    assert table.loc["RMSE_vol decrease (nm)", "low"] == ""
+    assert claims_agreeing(claims).to_dict() == {"high": 1, "low": 0}
+
+
+def test_verdict_a_shrinking_deficit_is_no_growing_advantage():
+    from structloc.study import verdict_table
+
+    rows = [{"claim": "jaccard_gain_trend_per_decade", "snr": "high", "csr": np.nan, "helix": np.nan,
+             "difference": 0.04, "measured": 0.04, "paper": np.nan, "agrees": True},
+            {"claim": "jaccard_gain_points", "snr": "high", "csr": 0.6, "helix": 0.5, "difference": -0.1,
+             "measured": -10.0, "paper": 20.0, "agrees": False}]
+    label = "helix advantage grows with density (JI slope per decade)"
+    assert verdict_table(pd.DataFrame(rows)).loc[label, "high"] == "+0.040: no (a deficit that shrinks)"
+    rows[1].update(measured=5.0, agrees=True)
+    assert verdict_table(pd.DataFrame(rows)).loc[label, "high"] == "+0.040: yes"

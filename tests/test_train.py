@@ -8,6 +8,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -242,3 +243,22 @@ def test_ddp_two_gloo_processes(tmp_path):
     assert [(tmp_path / f"rank{k}.txt").read_text() for k in (0, 1)] == ["2 4", "2 4"]
     saved = load_checkpoint(tmp_path / "ddp.pt")
     assert saved["world_size"] == 2 and saved["history"][-1]["frames_seen"] == 16
+
+
+def test_signal_ranges_vary_photons_and_background_per_frame():
+    ranged = tiny(photons_range=(1000.0, 25000.0), background_range_photons=(10.0, 250.0),
+                  density_min_per_um2=1e-4, density_max_per_um2=2e-4)  # nearly empty frames
+    assert ranged.photon_scale == 25000.0 and ranged.target_spec().photon_scale == 25000.0
+    frames, _, truth = simulate_batch(ranged, 64, [5, 0, 2])
+    empty = np.setdiff1d(np.arange(64), truth.frame)
+    level = frames[empty].mean(dim=(1, 2)).numpy()  # photon-unit frames: the mean is the background
+    assert level.min() >= 10 * 0.9 and level.max() <= 250 * 1.1 and level.max() / level.min() > 4
+    rich = tiny(photons_range=(1000.0, 25000.0), background_range_photons=(10.0, 250.0))
+    _, _, truth = simulate_batch(rich, 32, [5, 0, 3])
+    means = pd.Series(truth.photons).groupby(truth.frame).mean()
+    assert means.min() > 500 and means.max() < 40000 and means.max() / means.min() > 3
+    assert TrainConfig.from_dict(rich.to_dict()) == rich
+    with pytest.raises(ValueError, match="photons_range"):
+        tiny(photons_range=(5000.0, 1000.0))
+    with pytest.raises(ValueError, match="background_range_photons"):
+        tiny(background_range_photons=(0.0, 10.0))
