@@ -84,6 +84,14 @@ class Localizer:
                           "history": data["history"]}
         return localizer
 
+    @classmethod
+    def pretrained(cls, name: str, device: str | torch.device | None = None, **kwargs) -> "Localizer":
+        """Load a model shipped with structloc by name, e.g. ``"helix_high"`` (see
+        :func:`structloc.pretrained.available`); other arguments as :meth:`from_checkpoint`."""
+        from .pretrained import checkpoint_path
+
+        return cls.from_checkpoint(checkpoint_path(name), device=device, **kwargs)
+
     @property
     def frame_shape(self) -> tuple[int, int]:
         """(rows, columns) of the frames this localizer accepts."""

@@ -1,6 +1,7 @@
 """The study: CSR vs structure-based (helix) training, across signal levels and densities.
 
-For each signal level (SNR preset) the shipped models ``models/{csr,helix}_{snr}.pt`` localize the
+For each signal level (SNR preset) the shipped models (package data, :mod:`structloc.pretrained`;
+``structloc/data/models/{csr,helix}_{snr}.pt``) localize the
 *same* test frames, simulated from the SMLM Challenge 2016 MT0 ground-truth positions:
 
 * at target **nominal** densities (default nine, log-spaced from 0.38 to 13 per um^2, as the
@@ -152,8 +153,9 @@ class StudyConfig:
     training_seeds : tuple of int or None
         Training seeds of the models; ``None`` uses the shipped ``{approach}_{snr}.pt``, an
         integer ``s`` the file ``{approach}_{snr}_seed{s}.pt``.
-    models_dir : str
-        Directory of the checkpoints.
+    models_dir : str or None
+        Directory of the checkpoints; ``None`` (the default) uses the models shipped inside the
+        package (:data:`structloc.pretrained.MODELS_DIR`).
     n_boot : int
         Bootstrap replicates (>= 1).
     confidence : float
@@ -171,7 +173,7 @@ class StudyConfig:
     n_frames: int = 200
     seed: int = 7
     training_seeds: tuple[int | None, ...] = (None,)
-    models_dir: str = "models"
+    models_dir: str | None = None
     n_boot: int = 1000
     confidence: float = 0.95
     device: str = "cpu"
@@ -403,10 +405,15 @@ def simulate_test_set(snr: str, target: float | str, *, n_frames: int = 200, see
 
 
 # -- one point ---------------------------------------------------------------------------------
-def model_path(models_dir: str | Path, approach: str, snr: str, training_seed: int | None = None) -> Path:
-    """``models_dir/{approach}_{snr}.pt`` (shipped) or ``..._seed{s}.pt`` for another training seed."""
+def model_path(models_dir: str | Path | None, approach: str, snr: str, training_seed: int | None = None) -> Path:
+    """``models_dir/{approach}_{snr}.pt`` (shipped) or ``..._seed{s}.pt`` for another training seed.
+
+    ``models_dir=None`` is the package's own models (:data:`structloc.pretrained.MODELS_DIR`).
+    """
+    from .pretrained import MODELS_DIR
+
     suffix = "" if training_seed is None else f"_seed{int(training_seed)}"
-    return Path(models_dir) / f"{_check_approach(approach)}_{_check_snr(snr)}{suffix}.pt"
+    return Path(MODELS_DIR if models_dir is None else models_dir) / f"{_check_approach(approach)}_{_check_snr(snr)}{suffix}.pt"
 
 
 def _load_localizer(path: Path, device: str):
@@ -426,14 +433,14 @@ def _localizer_geometry(localizer) -> tuple[Field, Any, Any]:
 
 
 def point_command(approach: str, snr: str, target: float | str, *, n_frames: int, seed: int,
-                  n_boot: int = 1000, models_dir: str = "models", training_seed: int | None = None) -> str:
+                  n_boot: int = 1000, models_dir: str | None = None, training_seed: int | None = None) -> str:
     """The ``structloc study`` command that reproduces one row from the shipped models on a CPU."""
     target = _check_target(target)
     where = f"--challenge {target}" if isinstance(target, str) else f"--nominal-density {_label(target)}"
     parts = [f"structloc study --approach {approach} --snr {snr} {where} --frames {n_frames} --seed {seed}"]
     if n_boot != 1000:
         parts.append(f"--boot {n_boot}")
-    if str(models_dir) != "models":
+    if models_dir is not None:
         parts.append(f"--models {models_dir}")
     if training_seed is not None:
         parts.append(f"--training-seed {training_seed}")
@@ -441,7 +448,7 @@ def point_command(approach: str, snr: str, target: float | str, *, n_frames: int
 
 
 def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 200, seed: int = 7,
-              models_dir: str | Path = "models", training_seed: int | None = None, localizer=None,
+              models_dir: str | Path | None = None, training_seed: int | None = None, localizer=None,
               test: TestSet | None = None, n_boot: int = 1000, confidence: float = 0.95,
               device: str = "cpu", return_locs: bool = False) -> dict[str, Any] | tuple[dict[str, Any], Emitters]:
     """Evaluate one approach at one (SNR, test set) point; one results row.
@@ -516,7 +523,8 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
         "training_seed": used_seed, "seed": seed,
         "model": str(localizer.info.get("path", path)),
         "command": point_command(approach, snr, target, n_frames=n_frames, seed=seed, n_boot=n_boot,
-                                 models_dir=str(models_dir), training_seed=training_seed),
+                                 models_dir=None if models_dir is None else str(models_dir),
+                                 training_seed=training_seed),
     })
     row = {k: row[k] for k in RESULT_COLUMNS}
     return (row, locs) if return_locs else row
@@ -1023,7 +1031,9 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--frames", type=int, default=None, help="test frames per point (default 200; quick 30)")
     parser.add_argument("--seed", type=int, default=7, help="study seed (test frames and bootstrap)")
     parser.add_argument("--boot", type=int, default=None, help="bootstrap replicates (default 1000; quick 200)")
-    parser.add_argument("--models", default="models", help="directory of {approach}_{snr}.pt checkpoints")
+    parser.add_argument("--models", default=None,
+                        help="directory of {approach}_{snr}.pt checkpoints (default: the models shipped "
+                             "with structloc)")
     parser.add_argument("--training-seed", type=int, nargs="+", default=None,
                         help="use {approach}_{snr}_seed{S}.pt models (default: the shipped ones)")
     parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")

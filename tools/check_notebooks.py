@@ -5,8 +5,15 @@ For every ``book/*.md`` with a jupytext header:
 
 - the paired ``.ipynb`` exists next to it and has the same cells (type and source);
 - the ``.ipynb`` has no outputs, execution counts or saved widget state;
-- the "Open in Colab" badge and the Colab install cell use the repository URL and branch of
-  ``_config.yml`` (the one place the URL lives) and point at the chapter's own notebook.
+- the "Open in Colab" badge uses the repository URL and branch of ``_config.yml`` (the one place
+  the URL lives), as an absolute image URL, and points at the chapter's own notebook;
+- the first code cell is the standard set-up cell (:func:`setup_cell`): in Colab it clones the
+  repository, installs structloc from it (package, data and shipped models) and moves into the
+  book's folder, so the chapter finds its results tables; elsewhere it does nothing.
+
+And across the repository (:func:`url_problems`): every GitHub repository URL, Pages URL and
+clone URL in README.md, CONTRIBUTING.md, the chapters and the workflows is the configured one, and
+README.md and the intro give the book's public URL (:func:`pages_url`).
 
 Usage::
 
@@ -29,7 +36,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 
 BADGE_RE = re.compile(r"\(https://colab\.research\.google\.com/github/[^)\s]*\)")
-INSTALL_RE = re.compile(r"git\+https?://[^\s\"'@]+(?:@[\w./-]+)?")
+BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BADGE_IMAGE_RE = re.compile(r"\[!\[Open in Colab\]\(([^)\s]*)\)\]")
+SETUP_RE = re.compile(r"```\{code-cell\}[^\n]*\n(?::[^\n]*\n)*(?:(?!```)[\s\S])*?google\.colab[\s\S]*?\n```")
+GITHUB_RE = re.compile(r"github\.com[/:]([\w.-]+)/([\w-]+(?:\.(?!git\b)[\w-]+)*)|([\w-]+)\.github\.io/([\w.-]+)")
+#: Files whose GitHub URLs must all be the configured repository (globs relative to the root).
+URL_FILES = ("README.md", "CONTRIBUTING.md", "book/*.md", ".github/workflows/*.yml")
 
 
 def repository(root: Path = ROOT) -> tuple[str, str]:
@@ -51,9 +63,49 @@ def colab_link(md_path: Path, url: str, branch: str, root: Path = ROOT) -> str:
     return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{rel}"
 
 
-def install_spec(url: str, branch: str) -> str:
-    """The pip requirement the Colab install cell uses."""
-    return f"git+{url}@{branch}"
+def pages_url(url: str) -> str:
+    """The book's public GitHub Pages URL, e.g. ``https://owner.github.io/repo/``."""
+    owner, repo = url.removeprefix("https://github.com/").split("/")
+    return f"https://{owner.lower()}.github.io/{repo}/"
+
+
+def setup_cell(url: str, branch: str) -> str:
+    """The standard first code cell of every chapter (MyST source, tags included)."""
+    return (
+        "```{code-cell} ipython3\n:tags: [hide-cell]\n\n"
+        "# Set-up, the same in every chapter. Only in Google Colab: fetch the book, install structloc\n"
+        "# from it (package, data and shipped models) and work in the book's folder. Elsewhere: nothing.\n"
+        "import sys\n\n"
+        "if \"google.colab\" in sys.modules:\n"
+        f"    !git clone -q --depth 1 --branch {branch} {url} /content/structloc\n"
+        "    %pip install -q /content/structloc\n"
+        "    %cd /content/structloc/book\n"
+        "```"
+    )
+
+
+def setup_source(url: str, branch: str) -> str:
+    """The code of :func:`setup_cell` as the notebook holds it."""
+    return setup_cell(url, branch).split("\n\n", 1)[1].removesuffix("\n```").strip()
+
+
+def url_problems(root: Path = ROOT) -> list[str]:
+    """GitHub and Pages URLs that disagree with ``_config.yml``, and a missing public book URL."""
+    url, _ = repository(root)
+    owner, repo = url.removeprefix("https://github.com/").split("/")
+    found = []
+    for pattern in URL_FILES:
+        for path in sorted(root.glob(pattern)):
+            for match in GITHUB_RE.finditer(path.read_text()):
+                got = (match[1], match[2]) if match[1] else (match[3], match[4])
+                if (got[0].lower(), got[1]) != (owner.lower(), repo):
+                    found.append(f"{path.relative_to(root)}: {match[0]} is not the repository of "
+                                 f"_config.yml ({url})")
+    for name in ("README.md", "book/intro.md"):
+        path = root / name
+        if path.exists() and pages_url(url) not in path.read_text():
+            found.append(f"{name}: does not give the book's public URL {pages_url(url)}")
+    return found
 
 
 def is_paired_chapter(md_path: Path) -> bool:
@@ -75,7 +127,8 @@ def cells_of(notebook) -> list[tuple[str, str]]:
 def fixed_markdown(text: str, md_path: Path, url: str, branch: str, root: Path = ROOT) -> str:
     """The .md text with its Colab badge link and install URL set from the repository."""
     text = BADGE_RE.sub(f"({colab_link(md_path, url, branch, root)})", text)
-    return INSTALL_RE.sub(install_spec(url, branch), text)
+    text = BADGE_IMAGE_RE.sub(f"[![Open in Colab]({BADGE_IMAGE})]", text)
+    return SETUP_RE.sub(lambda _: setup_cell(url, branch), text, count=1)
 
 
 def problems_of(md_path: Path, url: str, branch: str, root: Path = ROOT) -> list[str]:
@@ -88,11 +141,11 @@ def problems_of(md_path: Path, url: str, branch: str, root: Path = ROOT) -> list
     if not links:
         found.append(f"{name}: no 'Open in Colab' badge")
     found += [f"{name}: Colab badge {link[1:-1]} should be {want_link[1:-1]}" for link in links if link != want_link]
-    installs = INSTALL_RE.findall(text)
-    if not installs:
-        found.append(f"{name}: no Colab install cell (pip install {install_spec(url, branch)})")
-    found += [f"{name}: installs {spec}, expected {install_spec(url, branch)}" for spec in installs
-              if spec != install_spec(url, branch)]
+    found += [f"{name}: badge image {image} should be the absolute {BADGE_IMAGE}"
+              for image in BADGE_IMAGE_RE.findall(text) if image != BADGE_IMAGE]
+    code = [cell.source.strip() for cell in jupytext.read(md_path).cells if cell.cell_type == "code"]
+    if not code or code[0] != setup_source(url, branch):
+        found.append(f"{name}: the first code cell is not the standard set-up cell (fix: --fix)")
     ipynb = md_path.with_suffix(".ipynb")
     if not ipynb.exists():
         return found + [f"{name}: paired notebook {ipynb.name} is missing"]
@@ -146,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in paths:
             if problems_of(path, url, branch):
                 fix(path, url, branch)
-    problems = [p for path in paths for p in problems_of(path, url, branch)]
+    problems = [p for path in paths for p in problems_of(path, url, branch)] + url_problems()
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:

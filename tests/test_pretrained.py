@@ -1,0 +1,87 @@
+"""The shipped models as package data: names, paths, loading, and shipping them from a training dir."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from structloc import pretrained
+from structloc.checkpoint import load_checkpoint
+from structloc.localize import Localizer
+from structloc.study import model_path
+
+ROOT = Path(__file__).resolve().parents[1]
+NAMES = [f"{a}_{s}" for a in ("csr", "helix") for s in ("high", "medium", "low")]
+
+
+def _ship_module():
+    spec = importlib.util.spec_from_file_location("ship_models", ROOT / "tools" / "ship_models.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_all_six_models_are_shipped_inside_the_package_with_provenance():
+    assert pretrained.available() == sorted(NAMES)
+    assert pretrained.MODELS_DIR.is_relative_to(Path(pretrained.__file__).parent)
+    for name in NAMES:
+        assert pretrained.provenance(name)["sampler"] == name.split("_")[0]
+
+
+def test_shipped_models_have_no_optimiser_state_and_stay_small():
+    for name in NAMES:
+        path = pretrained.checkpoint_path(name)
+        assert "optimizer" not in load_checkpoint(path)
+        assert path.stat().st_size < 1_000_000
+
+
+def test_unknown_name_is_a_one_line_error_listing_what_exists():
+    with pytest.raises(ValueError, match=r"no pretrained model 'helix_huge'; available: csr_high, "):
+        pretrained.checkpoint_path("helix_huge")
+
+
+def test_pretrained_localizer_equals_the_training_checkpoint(tmp_path):
+    shipped = Localizer.pretrained("helix_high")
+    assert shipped.info["path"] == str(pretrained.checkpoint_path("helix_high"))
+    source = ROOT / "models" / "helix_high.pt"
+    if not source.exists():
+        pytest.skip("no training checkpoints in models/")
+    original = Localizer.from_checkpoint(source)
+    for key, value in original.model.state_dict().items():
+        assert torch.equal(value, shipped.model.state_dict()[key]), key
+    assert shipped.threshold == original.threshold
+
+
+def test_study_defaults_to_the_packaged_models():
+    assert model_path(None, "csr", "low") == pretrained.MODELS_DIR / "csr_low.pt"
+
+
+def test_ship_models_strips_resume_state_atomically_and_copies_provenance(tmp_path):
+    ship = _ship_module()
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in NAMES:  # a checkpoint with the resume-only states a training dir holds
+        data = load_checkpoint(pretrained.checkpoint_path(name))
+        torch.save({**data, "optimizer": {"state": {}}, "scaler": {}, "torch_rng": torch.zeros(3)}, src / f"{name}.pt")
+        shutil.copyfile(pretrained.checkpoint_path(name).with_suffix(".json"), src / f"{name}.json")
+    dest = tmp_path / "dest"
+    written = ship.ship(src, dest)
+    assert sorted(p.stem for p in written) == sorted(NAMES)
+    shipped = load_checkpoint(dest / "csr_high.pt")
+    assert not set(ship.RESUME_KEYS) & set(shipped)
+    assert json.loads((dest / "csr_high.json").read_text())["sampler"] == "csr"
+    assert not [p for p in dest.iterdir() if p.suffix not in (".pt", ".json")]  # no temporary files left
+
+
+def test_ship_models_names_missing_checkpoints(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "ship_models.py"), str(tmp_path),
+                             "--dest", str(tmp_path / "d")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "lacks csr_high.pt/.json" in result.stderr
