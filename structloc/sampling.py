@@ -487,6 +487,13 @@ class HelixSampler(_SamplerBase):
         keys, xyz = self._frame_points(self.draw_helices(1, rng), 0)
         return (xyz, keys // self.points_per_helix) if return_labels else xyz
 
+    def frame_points_nm(self, helices: HelixSet, frame: int = 0) -> np.ndarray:
+        """Every helix point of ``frame`` of ``helices`` inside the field, shape (n_points, 3), nm.
+
+        With :meth:`sample_with_helices` this draws the structure a frame's emitters came from.
+        """
+        return self._frame_points(helices, int(frame))[1]
+
     def sample_with_helices(
         self, counts: np.ndarray, rng: np.random.Generator, signal: SignalLevel | str = "high"
     ) -> tuple[Emitters, HelixSet]:

@@ -302,7 +302,8 @@ def target_channels(
         raise ValueError(f"target must have 3 channels (A cos, A sin, photons), got shape {grid.shape}")
     window = _window(window_nm, field)
     extent = _field_extent(field)
-    fig, axes = plt.subplots(1, 4, figsize=(16.0, 4.4), constrained_layout=True)
+    fig, grid_axes = plt.subplots(2, 2, figsize=(10.0, 8.8), constrained_layout=True)
+    axes = grid_axes.ravel()  # 2 x 2 so that each panel stays legible at page width
     _frame_panel(axes[0], frame, field, window)
     _finish_nm_axes(axes[0], f"camera frame ({field.pixel_nm:g} nm pixels)")
     bin_nm = field.pixel_nm * field.width_px / grid.shape[2]
@@ -315,6 +316,7 @@ def target_channels(
     for ax in axes:
         _mark(ax, truth, window, style="o", colour="#00e5ff", label="truth")
     axes[0].set_ylabel("y (nm)")
+    axes[2].set_ylabel("y (nm)")
     if title:
         fig.suptitle(title)
     return fig
@@ -359,7 +361,7 @@ def prediction_vs_truth(
             raise ValueError(f"{name} grid {grid.shape[1:]} does not have the field's aspect "
                              f"({field.height_px} x {field.width_px} px)")
     window = _window(window_nm, field)
-    fig, axes = plt.subplots(1, 3, figsize=(13.5, 4.6), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 4.3), constrained_layout=True)
     _frame_panel(axes[0], frame, field, window)
     _mark(axes[0], truth, window, style="o", colour="#00e5ff", label="truth")
     _mark(axes[0], pred, window, style="x", colour="#7CFC00", label="CNN")
@@ -398,7 +400,7 @@ def training_curves(
     """
     histories = _mapping("histories", histories)
     needed = (x, "train_loss", "val_loss", "jaccard", "rmse_vol_nm")
-    fig, axes = plt.subplots(1, 3, figsize=(15.0, 4.0), constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12.0, 3.8), constrained_layout=True)
     used: list[str] = []
     for i, (label, history) in enumerate(histories.items()):
         if len(history) == 0:

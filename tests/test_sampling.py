@@ -245,3 +245,13 @@ def test_mt0_excludes_positions_outside_the_field_and_checks_counts():
         sampler.sample([inside.shape[0] + 1], np.random.default_rng(0))
     with pytest.raises(ValueError, match="MT0 kind"):
         MT0Sampler(kind="XD")
+
+
+def test_frame_points_are_the_structure_the_emitters_came_from():
+    sampler = HelixSampler(Field())
+    emitters, helices = sampler.sample_with_helices(np.array([40]), np.random.default_rng(3))
+    structure = sampler.frame_points_nm(helices, 0)
+    gap = np.linalg.norm(emitters.xyz_nm()[:, None] - structure[None], axis=-1).min(axis=1)
+    assert gap.max() < 1e-6
+    other = sampler.structure(np.random.default_rng(3))  # a fresh rng draws other helices
+    assert np.linalg.norm(emitters.xyz_nm()[:, None] - other[None], axis=-1).min(axis=1).max() > 1.0
