@@ -39,7 +39,7 @@ def test_shipped_models_have_no_optimiser_state_and_stay_small():
     for name in NAMES:
         path = pretrained.checkpoint_path(name)
         assert "optimizer" not in load_checkpoint(path)
-        assert path.stat().st_size < 1_000_000
+        assert path.stat().st_size < 5_000_000  # "a few MB" (the fast preset: ~2 MB of weights)
 
 
 def test_unknown_name_is_a_one_line_error_listing_what_exists():
