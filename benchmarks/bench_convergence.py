@@ -37,7 +37,6 @@ RECIPES: dict[str, dict] = {
     "grid": dict(head="grid", batch_size=8, lr=5e-3, steps_per_epoch=500),
     "mixture": dict(head="mixture", batch_size=8, lr=2e-3, steps_per_epoch=500),
     "mixture-lr5e-3": dict(head="mixture", batch_size=8, lr=5e-3, steps_per_epoch=500),
-    "mixture-b16": dict(head="mixture", batch_size=16, lr=2e-3, steps_per_epoch=250),
     "mixture-fast": dict(head="mixture", preset="fast", batch_size=8, lr=2e-3, steps_per_epoch=500),
 }
 

@@ -32,12 +32,11 @@ HEAD_CHANNELS: dict[str, int] = {"mixture": N_MIXTURE_CHANNELS, "grid": N_TARGET
 HeadSpec = MixtureSpec | TargetSpec
 
 
-def head_spec(head: str, *, field: Field, photon_scale: float, sigma_bins: float = 2.0,
-              upsample: int | None = None) -> HeadSpec:
-    """The output-grid spec of a head (``upsample`` defaults to :data:`HEAD_UPSAMPLE`)."""
+def head_spec(head: str, *, field: Field, photon_scale: float, sigma_bins: float = 2.0) -> HeadSpec:
+    """The output-grid spec of a head, on its :data:`HEAD_UPSAMPLE` grid."""
     if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; choose one of {list(HEADS)}")
-    upsample = HEAD_UPSAMPLE[head] if upsample is None else upsample
+    upsample = HEAD_UPSAMPLE[head]
     if head == "mixture":
         return MixtureSpec(field=field, upsample=upsample, photon_scale=photon_scale)
     return TargetSpec(field=field, upsample=upsample, sigma_bins=sigma_bins, photon_scale=photon_scale)

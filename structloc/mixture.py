@@ -182,14 +182,15 @@ def mixture_loss(raw: torch.Tensor, truth: torch.Tensor, spec: MixtureSpec,
         steps = torch.arange(-r, r + 1, device=raw.device)
         col0 = torch.floor(truth[..., 0]).long().clamp(0, cols - 1)  # (B, E)
         row0 = torch.floor(truth[..., 1]).long().clamp(0, rows - 1)
-        col = (col0.unsqueeze(-1) + steps).unsqueeze(-2)  # (B, E, 1, K1)
-        row = (row0.unsqueeze(-1) + steps).unsqueeze(-1)  # (B, E, K1, 1)
-        valid = ((col >= 0) & (col < cols) & (row >= 0) & (row < rows)).flatten(2)  # (B, E, K)
-        flat = (row.clamp(0, rows - 1) * cols + col.clamp(0, cols - 1)).flatten(2)
+        size = 2 * r + 1
+        col = (col0.unsqueeze(-1) + steps).unsqueeze(-2).expand(-1, -1, size, -1).flatten(2)  # (B, E, K)
+        row = (row0.unsqueeze(-1) + steps).unsqueeze(-1).expand(-1, -1, -1, size).flatten(2)
+        valid = (col >= 0) & (col < cols) & (row >= 0) & (row < rows)
+        flat = row.clamp(0, rows - 1) * cols + col.clamp(0, cols - 1)
         flat = flat + (torch.arange(batch, device=raw.device) * rows * cols).view(batch, 1, 1)
         log_p = F.logsigmoid(raw[:, 0]).reshape(-1)[flat]  # (B, E, K)
         params = torch.cat([mean, sigma], dim=1).permute(0, 2, 3, 1).reshape(-1, 8)[flat]  # (B, E, K, 8)
-        centre = torch.stack([col.expand_as(row + col).flatten(2), row.expand_as(row + col).flatten(2)], dim=-1)
+        centre = torch.stack([col, row], dim=-1)  # bin (column, row) of every component
         mu = torch.cat([centre + 0.5 + params[..., 0:2], params[..., 2:4]], dim=-1)  # (B, E, K, 4)
         s = params[..., 4:8]
         z = (truth[..., :4].unsqueeze(2) - mu) / s

@@ -7,19 +7,23 @@ Every batch is simulated on the training device when it is needed:
    13 /um^2; median ~0.87 /um^2, mean ~2.6 /um^2, i.e. ~107 emitters in a 64 x 64 frame of
    100 nm pixels) and the frame's emitter count is Poisson with mean ``density * area``;
 2. the sampler (``csr`` or ``helix``) places the emitters and draws their photons from the SNR
-   preset (:mod:`structloc.sampling`, :mod:`structloc.snr`);
+   preset (:mod:`structloc.sampling`, :mod:`structloc.snr`; optionally rescaled per frame to
+   ``photons_range``, with the background drawn from ``background_range_photons``);
 3. frames are rendered with the astigmatic PSF, background added and the EMCCD applied
    (:mod:`structloc.simulate`), then mapped back to photon units (``camera.to_photons``);
-4. targets are rendered on the 4x grid (:mod:`structloc.targets`).
+4. the head's targets are made (:func:`structloc.heads.encode_batch`): the padded truth for the
+   mixture head, blob grids on the 4x grid for the grid head.
 
 The sampler is the only difference between the two approaches: counts, photons, PSF, camera,
 model, optimiser, schedule, budget and seeds are shared. Step ``k`` of rank ``r`` draws its batch
 from ``numpy.random.default_rng([seed, r, k])`` (and a torch generator seeded from it), so a
 resumed run sees exactly the batches an uninterrupted run would have seen.
 
-Loss: squared error between output and target grids, summed over bins and divided by the number
-of camera pixels (channel weights 1, 1 and ``photon_loss_weight``); with ``balance_densities``
-(the default) each frame's error is divided by ``1 + its emitter count`` so that sparse and
+Loss (:func:`batch_loss`): the mixture head's count + Gaussian-mixture negative log-likelihood
+(:func:`structloc.mixture.mixture_loss`), or for the grid head the squared error between output
+and target grids, summed over bins and divided by the number of camera pixels (channel weights 1,
+1 and ``photon_loss_weight``); with ``balance_densities`` (the default) each frame's loss is
+divided by ``1 + its emitter count`` so that sparse and
 ultra-dense frames weigh the same (:func:`frame_weights`). Optimiser AdamW; learning
 rate: linear warm-up over ``warmup_steps``, then a cosine decay to 5 % over the budget (the
 fraction of ``max_steps`` done, or of ``minutes`` elapsed, whichever is larger); gradient norm
@@ -227,7 +231,7 @@ class TrainConfig:
         return model_config(self.preset, input_scale_photons=0.1 * self.photon_scale, head=self.head)
 
     def target_spec(self) -> HeadSpec:
-        """Output grid of this run's head (photon channel scaled by the signal level's photons)."""
+        """Output grid of this run's head (photon channel scaled by :attr:`photon_scale`)."""
         return head_spec(self.head, field=self.field, photon_scale=self.photon_scale, sigma_bins=self.sigma_bins)
 
     def to_dict(self) -> dict[str, Any]:
