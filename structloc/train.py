@@ -491,7 +491,13 @@ def _amp(device: torch.device) -> tuple[torch.dtype | None, torch.amp.GradScaler
 
 
 def _same_run(saved: dict[str, Any], config: TrainConfig) -> bool:
+    """Whether a saved config is ``config`` up to the budget; fields added since it was saved
+    count as their defaults (which reproduce the older behaviour)."""
     budget = ("max_steps", "minutes")
+    try:
+        saved = TrainConfig.from_dict(saved).to_dict()
+    except (KeyError, TypeError, ValueError):
+        return False
     return {k: v for k, v in saved.items() if k not in budget} == \
         {k: v for k, v in config.to_dict().items() if k not in budget}
 

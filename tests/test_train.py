@@ -152,6 +152,19 @@ def test_interrupted_training_resumes_exactly(tmp_path, monkeypatch):
         train(tiny(sampler="helix"), tmp_path / "part.pt", progress=False)
 
 
+def test_checkpoint_saved_before_new_config_fields_resumes(tmp_path):
+    """A checkpoint written before a field existed resumes: the field counts as its default."""
+    config = tiny(max_steps=3)
+    train(config, tmp_path / "m.pt", progress=False)
+    data = load_checkpoint(tmp_path / "m.pt")
+    for key in ("photons_range", "background_range_photons"):  # added after the first models
+        del data["config"][key]
+    save_checkpoint(tmp_path / "m.pt", data)
+    assert train(tiny(max_steps=5), tmp_path / "m.pt", progress=False).step == 5
+    with pytest.raises(ValueError, match="different training run"):  # a changed default still differs
+        train(tiny(max_steps=6, photons_range=(1000.0, 5000.0)), tmp_path / "m.pt", progress=False)
+
+
 def test_nan_loss_stops_with_clear_message(tmp_path):
     config = tiny(max_steps=3)
     train(config, tmp_path / "m.pt", progress=False)
