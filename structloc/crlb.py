@@ -201,8 +201,11 @@ def fisher_information(
 
     sx, sy = psf.sigma_nm(z)
     dsx_dz, dsy_dz = sigma_derivative(psf, z)
-    x = (roi_px // 2 + x_off) * pixel_nm
-    y = (roi_px // 2 + y_off) * pixel_nm
+    # the emitter sits at the ROI centre plus the offset; its image also moves with the PSF drift
+    drift_x, drift_y = psf.centre_offset_nm(z)
+    ddx_dz, ddy_dz = psf.centre_offset_slope(z)
+    x = (roi_px // 2 + x_off) * pixel_nm + drift_x
+    y = (roi_px // 2 + y_off) * pixel_nm + drift_y
     px, dpx_dx, dpx_ds = profile_derivatives(x, sx, roi_px, pixel_nm)  # (..., W)
     py, dpy_dy, dpy_ds = profile_derivatives(y, sy, roi_px, pixel_nm)  # (..., H)
 
@@ -215,7 +218,8 @@ def fisher_information(
         [
             nn * outer(py, dpx_dx),
             nn * outer(dpy_dy, px),
-            nn * (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]),
+            nn * (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]
+                  + outer(py, dpx_dx) * ddx_dz[..., None, None] + outer(dpy_dy, px) * ddy_dz[..., None, None]),
             signal,
             np.ones_like(signal),
         ],

@@ -29,6 +29,7 @@ from .checkpoint import load_checkpoint
 from .emitters import Emitters
 from .model import LocNet, ModelConfig
 from .heads import HeadSpec, decode_output
+from .psf import AstigmaticPSF
 from .train import TrainConfig, select_device
 
 __all__ = ["Localizer", "add_localize_arguments", "cli_localize"]
@@ -91,6 +92,14 @@ class Localizer:
         from .pretrained import checkpoint_path
 
         return cls.from_checkpoint(checkpoint_path(name), device=device, **kwargs)
+
+    @property
+    def psf(self) -> AstigmaticPSF:
+        """The PSF model of the frames the network was trained on (from its checkpoint): simulate
+        test frames with it, so that they hold what the network learned to invert."""
+        if "config" not in self.info:
+            raise ValueError("this Localizer was not loaded from a checkpoint: its training PSF is unknown")
+        return TrainConfig.from_dict(self.info["config"]).psf
 
     @property
     def frame_shape(self) -> tuple[int, int]:

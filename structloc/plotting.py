@@ -20,6 +20,7 @@ __all__ = [
     "frame_gallery",
     "z_montage",
     "sigma_z_curves",
+    "centre_drift",
     "crlb_curves",
     "distributions",
     "curves",
@@ -318,6 +319,57 @@ def sigma_z_curves(
     ax.legend()
     if title:
         ax.set_title(title)
+    return fig
+
+
+def centre_drift(
+    z_nm,
+    offset_x_nm,
+    offset_y_nm,
+    curve_z_nm,
+    curve_x_nm,
+    curve_y_nm,
+    *,
+    curve_err_x_nm=None,
+    curve_err_y_nm=None,
+    title: str | None = "PSF centre drift",
+) -> Figure:
+    """Offsets of bead image centres from the beads vs z, one panel per axis, with a fitted curve.
+
+    Parameters
+    ----------
+    z_nm : array_like, shape (n_z,)
+        Axial position of each frame, in nm.
+    offset_x_nm, offset_y_nm : array_like, shape (n_z, n_beads)
+        Fitted image centre minus bead position, in nm (one dot per bead and frame).
+    curve_z_nm, curve_x_nm, curve_y_nm : array_like
+        The drift curve, in nm (drawn as a line).
+    curve_err_x_nm, curve_err_y_nm : array_like, optional
+        Standard errors of the curve at ``curve_z_nm`` (drawn as a band of +-2 standard errors).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    z = np.asarray(z_nm, dtype=float)
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 3.8), constrained_layout=True, sharex=True)
+    panels = (("x", offset_x_nm, curve_x_nm, curve_err_x_nm, "#1f77b4"),
+              ("y", offset_y_nm, curve_y_nm, curve_err_y_nm, "#d62728"))
+    for ax, (axis, offsets, curve, err, colour) in zip(axes, panels):
+        offsets = np.asarray(offsets, dtype=float).reshape(z.size, -1)
+        ax.plot(np.repeat(z, offsets.shape[1]), offsets.ravel(), "o", ms=2.5, color=colour, alpha=0.3,
+                label="one bead, one frame")
+        ax.plot(curve_z_nm, curve, color="black", lw=1.8, label="fitted drift")
+        if err is not None:
+            centre, band = np.asarray(curve, dtype=float), 2 * np.asarray(err, dtype=float)
+            ax.fill_between(curve_z_nm, centre - band, centre + band, color="black", alpha=0.2, lw=0,
+                            label="± 2 standard errors")
+        ax.set_xlabel("z (nm)")
+        ax.set_ylabel(f"image centre − bead, {axis} (nm)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     return fig
 
 

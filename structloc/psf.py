@@ -17,15 +17,37 @@ truncation), memory O(E (H + W)) instead of O(E H W), and one batched matmul on 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
+from .drift import drift_curve, drift_slope
 from .emitters import Emitters
 from .field import Field
 
-__all__ = ["AstigmaticPSF", "render", "render_padded", "pad_by_frame", "pixel_profile"]
+__all__ = ["AstigmaticPSF", "BEAD_DRIFT_X_NM", "BEAD_DRIFT_Y_NM", "BEAD_DRIFT_Z_NM", "render", "render_padded",
+           "pad_by_frame", "pixel_profile"]
+
+#: Knots of the centre drift fitted to the shipped bead stack (every 20 nm from -750 to 750 nm):
+#: ``structloc.calibration.fit_bead_stack()`` with its default knot spacing, rounded to 0.1 nm;
+#: ``tests/test_calibration.py`` re-runs the fit and checks these numbers.
+BEAD_DRIFT_Z_NM = tuple(float(z) for z in range(-750, 751, 20))
+BEAD_DRIFT_X_NM = (
+    1.1, 13.8, 16.6, 17.9, 16.5, 17.1, 14.3, 18, 21.1, 20.9, 15.4, 12.3, 15, 15.6, 19.9, 19.5,
+    18.3, 20.8, 22, 22, 17.9, 15.3, 16, 16.2, 13.5, 14.4, 13.7, 16.7, 14.4, 16.8, 12.4, 9.1,
+    8.8, 10.7, 14.6, 15.4, 13.3, 9, 8.2, 7.2, 9.5, 12.6, 18.6, 23.3, 26.1, 31.1, 36.4, 36.4,
+    35.9, 30.8, 35.2, 39, 40.9, 38, 40.3, 46.8, 48.6, 47.1, 43.2, 34.2, 29.4, 27.1, 21.5, 16.2,
+    15.9, 6.7, 12.1, 13.2, 18.5, 13.8, 16.8, 18.2, 21, 8.2, 17, 19.6,
+)
+BEAD_DRIFT_Y_NM = (
+    -106.8, -101.8, -105, -90.5, -92.5, -99.2, -80, -92, -79.2, -69.5, -78.7, -76.2, -76.1,
+    -75.5, -78.1, -69.3, -56.8, -57.6, -57.8, -59.7, -65.9, -55.9, -55.2, -62.5, -60.8, -54.1,
+    -50.9, -47.7, -48.3, -52, -42.5, -35.6, -35, -39.2, -45.2, -54, -54.2, -54, -51.8, -45.7,
+    -43.7, -42.3, -45, -46.6, -45.6, -43.5, -49.3, -46, -41.1, -39.8, -38.6, -40.7, -43.8,
+    -49.9, -54.8, -57.2, -59.8, -66.6, -71.2, -73.3, -76.6, -76.7, -76.5, -79.3, -85.3, -79.7,
+    -81.1, -84.9, -86.1, -83, -85.7, -86.7, -87.7, -84.9, -84.2, -90,
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +71,13 @@ class AstigmaticPSF:
         Depth of focus of each axis, in nm (> 0).
     a_x, b_x, a_y, b_y : float
         Dimensionless third- and fourth-order correction coefficients.
+    drift_z_nm, drift_x_nm, drift_y_nm : tuple of float
+        Centre drift (:mod:`structloc.drift`): the image of an emitter at ``(x, y, z)`` is centred
+        at ``(x + dx(z), y + dy(z))``, with ``dx``, ``dy`` piecewise linear through the knots
+        ``(drift_z_nm[k], drift_x_nm[k], drift_y_nm[k])`` (nm; z increasing; constant beyond the
+        ends). Ground-truth positions are always the emitter's. Default: the drift fitted to the
+        bead stack (:data:`BEAD_DRIFT_X_NM`, :data:`BEAD_DRIFT_Y_NM`); three empty tuples (see
+        :meth:`without_drift`) put the image on the emitter, the model of structloc <= 0.1.
     """
 
     sigma0_x_nm: float = 163.0
@@ -61,14 +90,53 @@ class AstigmaticPSF:
     b_x: float = 0.2317
     a_y: float = 0.1432
     b_y: float = 0.1342
+    drift_z_nm: tuple[float, ...] = BEAD_DRIFT_Z_NM
+    drift_x_nm: tuple[float, ...] = BEAD_DRIFT_X_NM
+    drift_y_nm: tuple[float, ...] = BEAD_DRIFT_Y_NM
 
     def __post_init__(self) -> None:
+        drift = ("drift_z_nm", "drift_x_nm", "drift_y_nm")
+        for name in drift:  # lists (e.g. from JSON) become tuples of floats, so configs compare equal
+            try:
+                object.__setattr__(self, name, tuple(float(v) for v in getattr(self, name)))
+            except (TypeError, ValueError):
+                raise ValueError(f"AstigmaticPSF.{name} must be a sequence of numbers, "
+                                 f"got {getattr(self, name)!r}") from None
         for name, value in vars(self).items():
-            if not math.isfinite(value):
+            values = value if name in drift else (value,)
+            if not all(math.isfinite(v) for v in values):
                 raise ValueError(f"AstigmaticPSF.{name} must be finite, got {value!r}")
         for name in ("sigma0_x_nm", "sigma0_y_nm", "d_x_nm", "d_y_nm"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"AstigmaticPSF.{name} must be positive, got {getattr(self, name)!r}")
+        lengths = {len(getattr(self, name)) for name in drift}
+        if len(lengths) != 1:
+            raise ValueError("AstigmaticPSF.drift_z_nm, drift_x_nm and drift_y_nm must have the same length, "
+                             f"got {[len(getattr(self, name)) for name in drift]}")
+        if any(b <= a for a, b in zip(self.drift_z_nm, self.drift_z_nm[1:])):
+            raise ValueError("AstigmaticPSF.drift_z_nm must be strictly increasing")
+
+    @property
+    def has_drift(self) -> bool:
+        """Whether the image centre moves away from the emitter at some z."""
+        return any(self.drift_x_nm) or any(self.drift_y_nm)
+
+    def without_drift(self) -> AstigmaticPSF:
+        """The same widths with the image centred on the emitter at every z."""
+        return replace(self, drift_z_nm=(), drift_x_nm=(), drift_y_nm=())
+
+    def centre_offset_nm(self, z_nm):
+        """Offsets ``(dx, dy)`` in nm of the image centre from the emitter at ``z_nm`` (nm).
+
+        Works on floats, numpy arrays and torch tensors.
+        """
+        return (drift_curve(z_nm, self.drift_z_nm, self.drift_x_nm),
+                drift_curve(z_nm, self.drift_z_nm, self.drift_y_nm))
+
+    def centre_offset_slope(self, z_nm) -> tuple[np.ndarray, np.ndarray]:
+        """Derivatives ``(d dx/dz, d dy/dz)`` of :meth:`centre_offset_nm` (dimensionless, numpy)."""
+        return (drift_slope(z_nm, self.drift_z_nm, self.drift_x_nm),
+                drift_slope(z_nm, self.drift_z_nm, self.drift_y_nm))
 
     def sigma_nm(self, z_nm):
         """Gaussian widths ``(sigma_x, sigma_y)`` in nm at axial positions ``z_nm`` (nm).
@@ -162,8 +230,12 @@ def render_padded(
     for start in range(0, n_batch, step):
         part = slice(start, start + step)
         sx, sy = psf.sigma_nm(z_nm[part])
-        px = pixel_profile(x_nm[part], sx, width, field.pixel_nm)  # (b, E, W)
-        py = pixel_profile(y_nm[part], sy, height, field.pixel_nm) * photons[part].unsqueeze(-1)
+        x, y = x_nm[part], y_nm[part]
+        if psf.has_drift:  # the image centre, not the emitter
+            dx, dy = psf.centre_offset_nm(z_nm[part])
+            x, y = x + dx, y + dy
+        px = pixel_profile(x, sx, width, field.pixel_nm)  # (b, E, W)
+        py = pixel_profile(y, sy, height, field.pixel_nm) * photons[part].unsqueeze(-1)
         torch.bmm(py.transpose(1, 2), px, out=out[part])  # (b, H, E) @ (b, E, W)
     return out
 

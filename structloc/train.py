@@ -243,9 +243,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
         """Inverse of :meth:`to_dict` (checkpoints older than ``balance_densities`` get False, older
-        than heads the grid head)."""
+        than heads the grid head, older than the PSF centre drift a PSF centred on its emitter)."""
         data = {"balance_densities": False, "head": "grid", **data}
-        return cls(**{**data, "field": Field(**data["field"]), "psf": AstigmaticPSF(**data["psf"]),
+        psf = {"drift_z_nm": (), "drift_x_nm": (), "drift_y_nm": (), **data["psf"]}
+        return cls(**{**data, "field": Field(**data["field"]), "psf": AstigmaticPSF(**psf),
                       "camera": EMCCD(**data["camera"])})
 
 
@@ -490,16 +491,16 @@ def _amp(device: torch.device) -> tuple[torch.dtype | None, torch.amp.GradScaler
     return torch.float16, torch.amp.GradScaler("cuda")
 
 
-def _same_run(saved: dict[str, Any], config: TrainConfig) -> bool:
-    """Whether a saved config is ``config`` up to the budget; fields added since it was saved
-    count as their defaults (which reproduce the older behaviour)."""
-    budget = ("max_steps", "minutes")
+def _run_differences(saved: dict[str, Any], config: TrainConfig) -> list[str]:
+    """Names of the config fields (budget aside) in which a saved config differs from ``config``;
+    fields added since it was saved count as their defaults (which reproduce the older behaviour)."""
     try:
         saved = TrainConfig.from_dict(saved).to_dict()
     except (KeyError, TypeError, ValueError):
-        return False
-    return {k: v for k, v in saved.items() if k not in budget} == \
-        {k: v for k, v in config.to_dict().items() if k not in budget}
+        return ["(unreadable config)"]
+    new = config.to_dict()
+    return sorted(k for k in set(saved) | set(new)
+                  if k not in ("max_steps", "minutes") and saved.get(k) != new.get(k))
 
 
 def train(
@@ -566,8 +567,10 @@ def train(
     out = Path(out) if out is not None else None
     if out is not None and resume and out.exists():
         saved = load_checkpoint(out, map_location=device)
-        if not _same_run(saved["config"], config):
-            raise ValueError(f"{out} holds a checkpoint of a different training run; "
+        differences = _run_differences(saved["config"], config)
+        if differences:
+            raise ValueError(f"{out} holds a checkpoint of a different training run "
+                             f"(it differs in {', '.join(differences)}); "
                              "pass resume=False (CLI: --restart) to overwrite it or choose another --out")
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
@@ -742,6 +745,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--background-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="draw each frame's background (photons/pixel) log-uniformly from this range "
                              "(default: the --snr preset's)")
+    parser.add_argument("--psf-drift", default="bead", choices=("bead", "none"),
+                        help="PSF centre drift of the training frames: the drift fitted to the bead stack "
+                             "(default) or none (the image centred on its emitter, as models trained before "
+                             "the drift existed; needed to resume them)")
     parser.add_argument("--unbalanced", action="store_true",
                         help="weight frames by their error as is, so dense frames dominate (the recipe of "
                              "models trained before balance_densities existed)")
@@ -760,7 +767,8 @@ def cli_train(args: argparse.Namespace) -> int:
     config = TrainConfig(sampler=args.sampler, snr=args.snr, preset=args.preset, head=args.head, seed=args.seed,
                          batch_size=args.batch_size, max_steps=args.steps, minutes=minutes,
                          steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced,
-                         photons_range=args.photons_range, background_range_photons=args.background_range)
+                         photons_range=args.photons_range, background_range_photons=args.background_range,
+                         psf=AstigmaticPSF() if args.psf_drift == "bead" else AstigmaticPSF().without_drift())
     out = Path(args.out)
     try:
         snapshots = tuple(float(m) for m in args.snapshots.split(",") if m.strip())

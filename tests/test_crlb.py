@@ -20,11 +20,14 @@ from structloc.crlb import (
 from structloc.psf import AstigmaticPSF, pixel_profile
 from structloc.snr import SNR_PRESETS
 
-#: Rotationally symmetric PSF (no astigmatism) with its focus at z = 0.
+#: Rotationally symmetric PSF (no astigmatism) with its focus at z = 0, centred on the emitter.
 ROUND = AstigmaticPSF(sigma0_x_nm=130.0, sigma0_y_nm=130.0, c_x_nm=0.0, c_y_nm=0.0,
-                      d_x_nm=400.0, d_y_nm=400.0, a_x=0.0, b_x=0.0, a_y=0.0, b_y=0.0)
+                      d_x_nm=400.0, d_y_nm=400.0, a_x=0.0, b_x=0.0, a_y=0.0, b_y=0.0).without_drift()
+#: Asymmetric widths and a centre drift whose knots avoid the z values tested below.
 SKEWED = AstigmaticPSF(sigma0_x_nm=120.0, sigma0_y_nm=140.0, c_x_nm=-200.0, c_y_nm=300.0,
-                       d_x_nm=380.0, d_y_nm=420.0, a_x=0.1, b_x=0.05, a_y=-0.08, b_y=0.03)
+                       d_x_nm=380.0, d_y_nm=420.0, a_x=0.1, b_x=0.05, a_y=-0.08, b_y=0.03,
+                       drift_z_nm=(-750.0, -100.0, 400.0, 750.0), drift_x_nm=(10.0, -20.0, 35.0, 5.0),
+                       drift_y_nm=(-40.0, 0.0, -60.0, -10.0))
 
 
 @settings(max_examples=25, deadline=None)
@@ -60,6 +63,8 @@ def _numeric_fisher(theta, psf, roi_px, pixel_nm, h=(1e-3, 1e-3, 1e-3, 1e-3, 1e-
     def mu(t):
         x, y, z, n, b = t
         sx, sy = psf.sigma_nm(z)
+        dx, dy = psf.centre_offset_nm(z)  # the image is centred at the emitter plus the drift
+        x, y = x + dx, y + dy
         f = lambda c, s: pixel_profile(torch.tensor(c, dtype=torch.float64),  # noqa: E731
                                        torch.tensor(float(s), dtype=torch.float64), roi_px, pixel_nm).numpy()
         return n * np.outer(f(y, sy), f(x, sx)) + b
@@ -84,6 +89,31 @@ def test_analytic_fisher_equals_brute_force_numeric_fisher(z):
     numeric = _numeric_fisher(theta, SKEWED, roi, pixel)
     scale = np.sqrt(np.outer(np.diag(numeric), np.diag(numeric)))
     assert np.allclose(analytic / scale, numeric / scale, atol=1e-6)
+
+
+def test_a_constant_centre_offset_relabels_the_position_and_leaves_the_crlb_unchanged():
+    # a constant drift (dx, dy) puts the same image where an emitter dx, dy further would put it
+    # without drift: the Fisher information is identical; a sloped drift adds a z-term and changes it
+    dx, dy, z = 37.0, -58.0, np.array([-500.0, 0.0, 420.0])
+    plain = SKEWED.without_drift()
+    shifted = AstigmaticPSF(**{**vars(plain), "drift_z_nm": (0.0,), "drift_x_nm": (dx,), "drift_y_nm": (dy,)})
+    a = fisher_information(z, photons=2000.0, background=20.0, psf=shifted, x_offset_px=0.3, y_offset_px=0.7)
+    b = fisher_information(z, photons=2000.0, background=20.0, psf=plain, x_offset_px=0.3 + dx / 100.0,
+                           y_offset_px=0.7 + dy / 100.0)
+    assert np.allclose(a, b, rtol=1e-10, atol=0)
+    # and the bound of the emitter's position barely depends on where in the pixel it sits
+    bound = crlb(z, photons=2000.0, background=20.0, psf=shifted)
+    reference = crlb(z, photons=2000.0, background=20.0, psf=plain)
+    for name in ("x_nm", "y_nm", "z_nm"):
+        assert np.allclose(getattr(bound, name), getattr(reference, name), rtol=0.02)
+    # a sloped drift couples x and y to z: a reparametrisation x' = x + dx(z) that leaves the
+    # bound of z as it is (with the image at the same place in its pixel) and widens those of x, y
+    dx_z, dy_z = SKEWED.centre_offset_nm(z)
+    sloped = crlb(z, photons=2000.0, background=20.0, psf=SKEWED)
+    same_image = crlb(z, photons=2000.0, background=20.0, psf=plain, x_offset_px=0.5 + dx_z / 100.0,
+                      y_offset_px=0.5 + dy_z / 100.0)
+    assert np.allclose(sloped.z_nm, same_image.z_nm, rtol=1e-8)
+    assert np.all(sloped.x_nm > same_image.x_nm * 1.005) and np.all(sloped.y_nm > same_image.y_nm * 1.005)
 
 
 def test_crlb_is_sigma_over_sqrt_n_for_a_fine_pixelated_gaussian_without_background():

@@ -103,6 +103,20 @@ def test_sigma_curves_and_crlb_curves_draw_one_line_per_series():
         plotting.crlb_curves(z, {"high": (z, z)})
 
 
+def test_centre_drift_draws_every_bead_offset_and_the_curve_per_axis():
+    z = np.linspace(-750, 750, 31)
+    ox, oy = RNG.normal(15, 3, (31, 6)), RNG.normal(-60, 3, (31, 6))
+    knots = np.array([-750.0, 0.0, 750.0])
+    fig = plotting.centre_drift(z, ox, oy, knots, [10.0, 20.0, 15.0], [-50.0, -70.0, -60.0],
+                                curve_err_x_nm=[1.0, 1.0, 1.0], curve_err_y_nm=[2.0, 2.0, 2.0])
+    assert len(fig.axes) == 2
+    for ax, offsets, curve in zip(fig.axes, (ox, oy), ([10.0, 20.0, 15.0], [-50.0, -70.0, -60.0])):
+        dots, line = ax.get_lines()
+        np.testing.assert_allclose(dots.get_ydata(), offsets.ravel())
+        np.testing.assert_allclose(line.get_ydata(), curve)
+        assert len(ax.collections) == 1  # the error band
+
+
 def test_distributions_marks_the_means():
     a, b = RNG.exponential(300, 400), RNG.exponential(100, 400)
     fig = plotting.distributions({"csr": a, "structure": b})

@@ -61,11 +61,13 @@ def test_batched_render_equals_the_sum_of_single_emitter_outer_products():
     n[:, -2:] = 0.0  # padding slots contribute nothing
     out = render_padded(x, y, z, n, psf=PSF, field=field)
     sx, sy = PSF.sigma_nm(z)
+    dx, dy = PSF.centre_offset_nm(z)  # images are centred at the emitter plus the drift
+    assert PSF.has_drift and float(dx.abs().max()) > 1.0
     ref = torch.zeros(b, 16, 20, dtype=torch.float64)
     for i in range(b):
         for j in range(e):
-            px = pixel_profile(x[i, j:j + 1], sx[i, j:j + 1], 20, 100.0)[0]
-            py = pixel_profile(y[i, j:j + 1], sy[i, j:j + 1], 16, 100.0)[0]
+            px = pixel_profile(x[i, j:j + 1] + dx[i, j:j + 1], sx[i, j:j + 1], 20, 100.0)[0]
+            py = pixel_profile(y[i, j:j + 1] + dy[i, j:j + 1], sy[i, j:j + 1], 16, 100.0)[0]
             ref[i] += n[i, j] * torch.outer(py, px)
     assert torch.allclose(out, ref, rtol=1e-12, atol=1e-9)
 
@@ -90,7 +92,7 @@ def test_render_is_chunk_independent_for_large_batches():
 def test_x_is_columns_and_y_is_rows():
     field = Field(width_px=32, height_px=32)
     em = Emitters([0], [550.0], [2450.0], [0.0], [1000.0])
-    img = render(em, 1, psf=PSF, field=field)[0]
+    img = render(em, 1, psf=PSF.without_drift(), field=field)[0]
     row, col = np.unravel_index(int(img.argmax()), img.shape)
     assert (row, col) == (24, 5)
 

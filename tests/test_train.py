@@ -161,7 +161,7 @@ def test_checkpoint_saved_before_new_config_fields_resumes(tmp_path):
         del data["config"][key]
     save_checkpoint(tmp_path / "m.pt", data)
     assert train(tiny(max_steps=5), tmp_path / "m.pt", progress=False).step == 5
-    with pytest.raises(ValueError, match="different training run"):  # a changed default still differs
+    with pytest.raises(ValueError, match="differs in photons_range"):  # a changed field still differs
         train(tiny(max_steps=6, photons_range=(1000.0, 5000.0)), tmp_path / "m.pt", progress=False)
 
 
