@@ -23,11 +23,14 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
 from .emitters import Emitters
+
+if TYPE_CHECKING:
+    from .camera import Camera
 
 __all__ = [
     "CSV_FORMATS",
@@ -242,8 +245,9 @@ def read_localizations(path: PathLike) -> Emitters:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        On a binary file (e.g. a TIFF), an unknown header or a malformed row (wrong number of values, non-numeric or
-        non-finite cell, frame < 1, negative photons); the message names the file and line.
+        On a binary file (e.g. a TIFF), an unknown header or a malformed row (wrong number of
+        values, non-numeric or non-finite cell, frame < 1, negative photons); the message names
+        the file and line.
     """
     import pandas as pd
 
@@ -484,7 +488,7 @@ def write_tiff_stack(path: PathLike, frames: np.ndarray) -> Path:
 
 
 # -- camera files ----------------------------------------------------------------------------
-def read_camera_file(path: PathLike):
+def read_camera_file(path: PathLike) -> Camera:
     """Read a camera file: JSON (``.json``) or TOML (any other suffix, e.g. ``.toml``).
 
     The file names the model in ``camera`` (``"emccd"``, ``"scmos"`` or ``"ideal"``) and sets any
@@ -536,12 +540,20 @@ def read_camera_file(path: PathLike):
         raise ValueError(f"{path}: {exc}") from None
 
 
-def write_camera_file(path: PathLike, camera) -> Path:
-    """Write ``camera`` as a JSON camera file (see :func:`read_camera_file`), atomically."""
+def write_camera_file(path: PathLike, camera: Camera) -> Path:
+    """Write ``camera`` as a JSON camera file (see :func:`read_camera_file`), atomically.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.json`` (it would be read back as TOML).
+    """
     import json
 
     from .camera import camera_to_dict
 
+    if Path(path).suffix.lower() != ".json":
+        raise ValueError(f"camera files are written as JSON; give a .json path, got {path}")
     record = camera_to_dict(camera)
     return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2) + "\n"))
 

@@ -60,7 +60,7 @@ class Localizer:
     device : str or torch.device, optional
         Inference device (default: cuda, mps or cpu, whichever is available).
     batch_frames : int
-        Frames per network call.
+        Frames of 64 x 64 px per network call (fewer larger frames, see :meth:`frames_per_call`).
     camera_source : str
         Where the camera came from, for logs (e.g. "the checkpoint m.pt", "--camera scmos").
     """
@@ -124,6 +124,12 @@ class Localizer:
     def frame_shape(self) -> tuple[int, int]:
         """(rows, columns) of the training frames (frames of any other size are accepted too)."""
         return self.spec.field.height_px, self.spec.field.width_px
+
+    def frames_per_call(self, height: int, width: int) -> int:
+        """Frames of ``height`` x ``width`` px per network call: ``batch_frames``, fewer for frames
+        larger than 64 x 64 px, so that one call holds at most ``batch_frames`` x 64 x 64 pixels
+        (the network's memory grows with the pixels of a call)."""
+        return max(1, min(self.batch_frames, self.batch_frames * _PIXELS_PER_FRAME // (height * width)))
 
     def _spec_for(self, height: int, width: int) -> HeadSpec:
         """The output grid of frames of ``height`` x ``width`` pixels (same bins, other extent)."""
@@ -190,9 +196,10 @@ class Localizer:
         """
         frames = self._check_frames(frames_adu)
         spec = self._spec_for(*frames.shape[1:])
+        per_call = self.frames_per_call(*frames.shape[1:])
         tables = []
-        for start in range(0, frames.shape[0], self.batch_frames):
-            chunk = frames[start:start + self.batch_frames]
+        for start in range(0, frames.shape[0], per_call):
+            chunk = frames[start:start + per_call]
             if not isinstance(chunk, torch.Tensor):  # a copy: memory-mapped stacks are read-only
                 chunk = torch.from_numpy(np.array(chunk, dtype=np.float32))
             chunk = chunk.to(self.device, torch.float32)
@@ -230,6 +237,10 @@ class Localizer:
                 tables.append(self(chunk, frame_offset=start))
                 bar.update(len(chunk))
         return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
+
+
+#: Pixels per frame that ``batch_frames`` is meant for (the 64 x 64 px challenge frames).
+_PIXELS_PER_FRAME = 64 * 64
 
 
 def _axis_tiles(length: int, multiple: int) -> tuple[list[tuple[int, int, int, int]], int]:

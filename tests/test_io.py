@@ -260,6 +260,8 @@ def test_bad_camera_files_name_the_file_and_problem(tmp_path, name, text, messag
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
     with pytest.raises(FileNotFoundError):
         read_camera_file(tmp_path / "none.toml")
+    with pytest.raises(ValueError, match="written as JSON; give a .json path"):
+        write_camera_file(tmp_path / "c.toml", EMCCD())
 
 
 # -- TIFF ---------------------------------------------------------------------------------------

@@ -247,3 +247,15 @@ def test_frame_size_and_camera_are_documented_in_help(capsys):
                      "--camera {emccd,scmos,ideal}", "--camera-file", "--baseline-adu", "--e-per-adu", "--em-gain",
                      "--qe", "--offset-adu", "--gain-adu-per-e", "training camera stored in the checkpoint"):
         assert fragment in text, fragment
+
+
+def test_large_frames_run_fewer_per_call_with_the_same_result(checkpoint):
+    loc = Localizer.from_checkpoint(checkpoint, device="cpu", batch_frames=4)
+    assert [loc.frames_per_call(*hw) for hw in ((64, 64), (32, 32), (80, 96), (2048, 2048))] == [4, 4, 2, 1]
+    loc.threshold = 0.0
+    frames = np.random.default_rng(3).poisson(600, (5, 80, 96)).astype(np.uint16)
+    together = loc(frames)
+    one = Localizer(loc.model, loc.spec, loc.camera, threshold=0.0, device="cpu", batch_frames=1)(frames)
+    assert len(together) > 0
+    np.testing.assert_array_equal(together.frame, one.frame)
+    np.testing.assert_allclose(together.x_nm, one.x_nm, atol=1e-3)
