@@ -135,9 +135,12 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snr", choices=["high", "medium", "low"], default="high",
                         help="signal level, photons per emitter / background photons per pixel: "
                              "high 20000/200, medium 5000/50, low 1000/10")
+    from .sampling import MAX_EMITTERS_PER_FRAME
+
     parser.add_argument("--density", type=non_negative_float, default=1.0, metavar="D",
                         help="mean emitter density in emitters per um^2; the count per frame is "
-                             "Poisson with mean D x 40.96 um^2")
+                             f"Poisson with mean D x 40.96 um^2 (at most {MAX_EMITTERS_PER_FRAME:,}; "
+                             "requests larger than the available memory are refused)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed (same seed, same frames and ground truth)")
     parser.add_argument("--device", type=torch_device, default="cpu",
