@@ -63,12 +63,12 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise FileNotFoundError(f"no such model checkpoint: {path}")
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many kinds for truncated or foreign files
-        raise CheckpointError(
-            f"{path} is not a readable structloc checkpoint (corrupted or not a torch file): "
-            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    except Exception:  # torch raises many kinds (unpickling, zip, EOF) for corrupted or foreign files
+        raise CheckpointError(f"{path} is not a structloc checkpoint (not a readable torch file of "
+                              "tensors and plain values; corrupted or another format)") from None
     if not isinstance(data, dict) or "format_version" not in data:
-        raise CheckpointError(f"{path} is not a structloc checkpoint (no format_version field)")
+        raise CheckpointError(f"{path} is not a structloc checkpoint (a torch file, but without "
+                              "structloc's format_version field)")
     if data["format_version"] != FORMAT_VERSION:
         raise CheckpointError(
             f"{path} has checkpoint format {data['format_version']!r} (written by structloc "

@@ -135,9 +135,12 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snr", choices=["high", "medium", "low"], default="high",
                         help="signal level, photons per emitter / background photons per pixel: "
                              "high 20000/200, medium 5000/50, low 1000/10")
+    from .sampling import MAX_EMITTERS_PER_FRAME
+
     parser.add_argument("--density", type=non_negative_float, default=1.0, metavar="D",
                         help="mean emitter density in emitters per um^2; the count per frame is "
-                             "Poisson with mean D x 40.96 um^2")
+                             f"Poisson with mean D x 40.96 um^2 (at most {MAX_EMITTERS_PER_FRAME:,}; "
+                             "requests larger than the available memory are refused)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed (same seed, same frames and ground truth)")
     parser.add_argument("--device", type=torch_device, default="cpu",
@@ -150,18 +153,21 @@ def _simulate_arguments(parser: argparse.ArgumentParser) -> None:
 
 @register_verb("simulate", "simulate camera frames and their ground truth", _simulate_arguments)
 def _simulate(args: argparse.Namespace) -> int:
-    from .io import write_activations_csv, write_tiff_stack
+    from .io import check_output_path, write_activations_csv, write_tiff_stack
     from .sampling import sampler_from_name
     from .simulate import simulate
 
     if args.out.exists() and not args.out.is_dir():
         raise CLIError(f"--out {args.out} exists and is not a directory")
+    tif_path, csv_path = args.out / "frames.tif", args.out / "ground_truth.csv"
+    if args.out.is_dir():  # both outputs writable before any work, so none is left half done
+        check_output_path(tif_path), check_output_path(csv_path)
     sampler = sampler_from_name(args.sampler)
     sim = simulate(sampler, args.frames, snr=args.snr, density_per_um2=args.density, seed=args.seed,
                    device=args.device, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
-    tif = write_tiff_stack(args.out / "frames.tif", sim.frames)
-    csv = write_activations_csv(args.out / "ground_truth.csv", sim.emitters)
+    tif = write_tiff_stack(tif_path, sim.frames)
+    csv = write_activations_csv(csv_path, sim.emitters)
     n, h, w = sim.frames.shape
     print(f"wrote {tif} ({n} x {h} x {w} {sim.frames.dtype}, ADU) and {csv} ({len(sim.emitters)} emitters)")
     return 0
@@ -212,6 +218,9 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     truth = read_localizations(args.truth)
     pred = read_localizations(args.pred)
+    if len(truth) == 0:
+        print(f"structloc: warning: the ground truth {args.truth} is empty (a header and no rows); "
+              "every localization counts as a false positive", file=sys.stderr)
     options = dict(method=args.method, lateral_tol_nm=args.lateral_tol_nm, axial_tol_nm=args.axial_tol_nm)
     metrics = evaluate(truth, pred, **options).to_dict()
     by_depth = axial_profile(truth, pred, **options) if args.by_depth else None

@@ -1,4 +1,4 @@
-"""File input and output: localization tables (CSV) and image stacks (TIFF), written atomically.
+"""File input and output: localization tables (CSV), image stacks (TIFF), camera files.
 
 Three CSV formats are read (detected from the header line) and written:
 
@@ -12,6 +12,8 @@ In every file frames count from 1; in code (:class:`~structloc.emitters.Emitters
 conversion happens here and nowhere else. Every writer goes through :func:`atomic_write`: the data
 go to a temporary file in the target directory, which then replaces the target in one step, so a
 reader never sees a half-written file.
+
+Camera files (JSON or TOML, :func:`read_camera_file`) give the camera of a user's own frames.
 """
 
 from __future__ import annotations
@@ -21,16 +23,20 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
 from .emitters import Emitters
 
+if TYPE_CHECKING:
+    from .camera import Camera
+
 __all__ = [
     "CSV_FORMATS",
     "atomic_path",
     "atomic_write",
+    "check_output_path",
     "detect_csv_format",
     "read_localizations",
     "write_activations_csv",
@@ -40,6 +46,8 @@ __all__ = [
     "iter_tiff_chunks",
     "write_tiff_stack",
     "load_mt0_ground_truth",
+    "read_camera_file",
+    "write_camera_file",
 ]
 
 PathLike = str | os.PathLike
@@ -53,6 +61,27 @@ CSV_FORMATS = ("activations", "localizations", "thunderstorm")
 
 
 # -- atomic writes ----------------------------------------------------------------------------
+def check_output_path(path: PathLike) -> Path:
+    """``path`` as a Path, checked to be writable as a file: not a directory, in one that exists.
+
+    Commands call this on every output before they start work, so that nothing is computed (or
+    half written) for an output that cannot be written.
+
+    Raises
+    ------
+    IsADirectoryError
+        If ``path`` is an existing directory.
+    FileNotFoundError
+        If the directory of ``path`` does not exist.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise IsADirectoryError(f"output path {target} is a directory; give a file name")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {target}: directory {target.parent} does not exist")
+    return target
+
+
 @contextlib.contextmanager
 def atomic_path(path: PathLike) -> Iterator[Path]:
     """Context manager yielding a temporary path that replaces ``path`` on success.
@@ -62,13 +91,11 @@ def atomic_path(path: PathLike) -> Iterator[Path]:
 
     Raises
     ------
-    FileNotFoundError
-        If the directory of ``path`` does not exist.
+    FileNotFoundError, IsADirectoryError
+        As :func:`check_output_path`.
     """
-    target = Path(path)
+    target = check_output_path(path)
     directory = target.parent
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {target}: directory {directory} does not exist")
     fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=f".tmp{target.suffix}")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -107,6 +134,20 @@ def _existing(path: PathLike) -> Path:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
+    return path
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
+
+
+def _existing_text(path: PathLike, kind: str) -> Path:
+    """An existing file checked to be text (no NUL byte in its first 8 kB), not binary."""
+    path = _existing(path)
+    with open(path, "rb") as handle:
+        head = handle.read(8192)
+    if b"\x00" in head:
+        what = "a TIFF image" if head.startswith(_TIFF_MAGIC) else "a binary file"
+        raise ValueError(f"{path} is {what}, not a {kind} text file")
     return path
 
 
@@ -204,12 +245,13 @@ def read_localizations(path: PathLike) -> Emitters:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        On an unknown header or a malformed row (wrong number of values, non-numeric or
-        non-finite cell, frame < 1, negative photons); the message names the file and line.
+        On a binary file (e.g. a TIFF), an unknown header or a malformed row (wrong number of
+        values, non-numeric or non-finite cell, frame < 1, negative photons); the message names
+        the file and line.
     """
     import pandas as pd
 
-    path = _existing(path)
+    path = _existing_text(path, "CSV")
     with open(path, encoding="utf-8", errors="replace") as handle:
         header = handle.readline()
     if not header.strip():
@@ -443,6 +485,77 @@ def write_tiff_stack(path: PathLike, frames: np.ndarray) -> Path:
     bigtiff = frames.nbytes > 2**32 - 2**25
     return atomic_write(path, lambda tmp: tifffile.imwrite(
         tmp, np.ascontiguousarray(frames), photometric="minisblack", bigtiff=bigtiff, metadata={"axes": "ZYX"}))
+
+
+# -- camera files ----------------------------------------------------------------------------
+def read_camera_file(path: PathLike) -> Camera:
+    """Read a camera file: JSON (``.json``) or TOML (any other suffix, e.g. ``.toml``).
+
+    The file names the model in ``camera`` (``"emccd"``, ``"scmos"`` or ``"ideal"``) and sets any
+    of its parameters by their names (:func:`structloc.camera.camera_parameters`); the others
+    keep their defaults. For example (TOML)::
+
+        camera = "scmos"
+        qe = 0.72
+        offset_adu = 100.0
+        gain_adu_per_e = 0.46
+        read_noise_e = 1.4
+
+    sCMOS ``offset_adu``, ``gain_adu_per_e`` and ``read_noise_e`` may be (H, W) nested lists
+    (per-pixel maps; frames must then have that size).
+
+    Returns
+    -------
+    structloc.camera.Camera
+
+    Raises
+    ------
+    FileNotFoundError
+        If the file does not exist.
+    ValueError
+        On a binary file, invalid JSON/TOML, an unknown camera or parameter, or a bad value; the
+        message names the file.
+    """
+    import json
+
+    from .camera import camera_from_dict
+
+    path = _existing_text(path, "JSON or TOML")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if path.suffix.lower() == ".json":
+        kind, parse, errors = "JSON", json.loads, (json.JSONDecodeError,)
+    else:
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise ValueError(f"{path}: TOML camera files need Python >= 3.11; write it as JSON") from None
+        kind, parse, errors = "TOML", tomllib.loads, (tomllib.TOMLDecodeError,)
+    try:
+        data = parse(text)
+    except errors as exc:
+        raise ValueError(f"{path}: not a valid {kind} camera file ({exc})") from None
+    try:
+        return camera_from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def write_camera_file(path: PathLike, camera: Camera) -> Path:
+    """Write ``camera`` as a JSON camera file (see :func:`read_camera_file`), atomically.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.json`` (it would be read back as TOML).
+    """
+    import json
+
+    from .camera import camera_to_dict
+
+    if Path(path).suffix.lower() != ".json":
+        raise ValueError(f"camera files are written as JSON; give a .json path, got {path}")
+    record = camera_to_dict(camera)
+    return atomic_write(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2) + "\n"))
 
 
 # -- shipped data -----------------------------------------------------------------------------

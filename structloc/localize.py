@@ -3,8 +3,15 @@
 ``Localizer`` holds a trained :class:`~structloc.model.LocNet`, its target grid, camera and the
 detection threshold chosen on validation data at the end of training. Calling it on ADU frames:
 
-1. converts ADU to photon units with the training camera (``camera.to_photons``);
-2. runs the network in eval mode, ``batch_frames`` frames at a time;
+1. converts ADU to photon units with its camera model (``camera.to_photons``): the training
+   camera stored in the checkpoint, or the camera of the user's frames when given
+   (:meth:`Localizer.from_checkpoint` ``camera=``, ``structloc localize --camera`` or
+   ``--camera-file``);
+2. runs the network in eval mode, ``batch_frames`` frames at a time, on frames of any size
+   (the network is fully convolutional, so frames need not have the training size): a height or
+   width that is not a multiple of the network's strides
+   (:attr:`~structloc.model.LocNet.size_multiple`) runs as two overlapping crops whose outputs
+   are joined (:func:`_axis_tiles`); coordinates keep the frame's top-left origin;
 3. decodes the head's output (:func:`structloc.heads.decode_output`): for the mixture head,
    bins whose summed detection probability is above the threshold, at their predicted offsets,
    z and photons; for the grid head, local maxima of the blob amplitude above the threshold,
@@ -17,6 +24,7 @@ bounded for stacks larger than RAM.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -24,7 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from .camera import EMCCD
+from .camera import (CAMERA_NAMES, CAMERA_PARAMETERS, Camera, camera_from_name, camera_parameters,
+                     describe_camera)
 from .checkpoint import load_checkpoint
 from .emitters import Emitters
 from .model import LocNet, ModelConfig
@@ -32,7 +41,8 @@ from .heads import HeadSpec, decode_output
 from .psf import AstigmaticPSF
 from .train import TrainConfig, select_device
 
-__all__ = ["Localizer", "add_localize_arguments", "cli_localize"]
+__all__ = ["Localizer", "add_localize_arguments", "add_camera_arguments", "camera_from_arguments",
+           "cli_localize"]
 
 
 class Localizer:
@@ -44,20 +54,25 @@ class Localizer:
         Trained network.
     spec : MixtureSpec or TargetSpec
         Its output grid (head, field, upsampling, photon scale).
-    camera : EMCCD
-        Camera model used to map ADU to photons.
+    camera : Camera
+        Camera model of the frames, used to map their ADU to photons.
     threshold : float
         Detection threshold on the peak amplitude (score), >= 0.
     device : str or torch.device, optional
         Inference device (default: cuda, mps or cpu, whichever is available).
     batch_frames : int
-        Frames per network call.
+        Frames of 64 x 64 px per network call (fewer larger frames, see :meth:`frames_per_call`).
+    camera_source : str
+        Where the camera came from, for logs (e.g. "the checkpoint m.pt", "--camera scmos").
     """
 
-    def __init__(self, model: LocNet, spec: HeadSpec, camera: EMCCD, threshold: float, *,
-                 device: str | torch.device | None = None, batch_frames: int = 32) -> None:
+    def __init__(self, model: LocNet, spec: HeadSpec, camera: Camera, threshold: float, *,
+                 device: str | torch.device | None = None, batch_frames: int = 32,
+                 camera_source: str = "the caller") -> None:
         if not isinstance(model, LocNet):
             raise TypeError(f"model must be a LocNet, got {type(model).__name__}")
+        if not isinstance(camera, Camera):
+            raise TypeError(f"camera must be a structloc.camera.Camera, got {type(camera).__name__}")
         if not (np.isfinite(threshold) and threshold >= 0):
             raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
         if isinstance(batch_frames, bool) or not isinstance(batch_frames, int) or batch_frames < 1:
@@ -65,13 +80,24 @@ class Localizer:
         self.device = select_device(device)
         self.model = model.to(self.device).eval()
         self.spec, self.camera, self.threshold, self.batch_frames = spec, camera, float(threshold), batch_frames
+        self.camera_source = str(camera_source)
         self.info: dict[str, Any] = {}
 
     @classmethod
-    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device | None = None,
+    def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device | None = None, *,
+                        camera: Camera | None = None, camera_source: str = "the caller",
                         **kwargs) -> "Localizer":
         """Load a checkpoint written by :func:`structloc.train.train` (validated, see
-        :func:`structloc.checkpoint.load_checkpoint`)."""
+        :func:`structloc.checkpoint.load_checkpoint`).
+
+        Parameters
+        ----------
+        camera : Camera, optional
+            The camera of the frames to localize (default: the training camera stored in the
+            checkpoint, which is the SMLM Challenge 2016 EMCCD for the shipped models).
+        camera_source : str
+            Where ``camera`` came from, for logs (ignored without ``camera``).
+        """
         data = load_checkpoint(path)
         try:
             config = TrainConfig.from_dict(data["config"])
@@ -79,8 +105,10 @@ class Localizer:
             model.load_state_dict(data["model"])
         except (KeyError, TypeError, RuntimeError) as exc:
             raise ValueError(f"{path}: checkpoint does not match this structloc's model ({exc})") from None
-        localizer = cls(model, config.target_spec(), config.camera, float(data["threshold"]), device=device,
-                        **kwargs)
+        if camera is None:
+            camera, camera_source = config.camera, f"the checkpoint {path}"
+        localizer = cls(model, config.target_spec(), camera, float(data["threshold"]), device=device,
+                        camera_source=camera_source, **kwargs)
         localizer.info = {"path": str(path), "config": data["config"], "step": data["step"],
                           "history": data["history"]}
         return localizer
@@ -103,8 +131,44 @@ class Localizer:
 
     @property
     def frame_shape(self) -> tuple[int, int]:
-        """(rows, columns) of the frames this localizer accepts."""
+        """(rows, columns) of the training frames (frames of any other size are accepted too)."""
         return self.spec.field.height_px, self.spec.field.width_px
+
+    def frames_per_call(self, height: int, width: int) -> int:
+        """Frames of ``height`` x ``width`` px per network call: ``batch_frames``, fewer for frames
+        larger than 64 x 64 px, so that one call holds at most ``batch_frames`` x 64 x 64 pixels
+        (the network's memory grows with the pixels of a call)."""
+        return max(1, min(self.batch_frames, self.batch_frames * _PIXELS_PER_FRAME // (height * width)))
+
+    def _spec_for(self, height: int, width: int) -> HeadSpec:
+        """The output grid of frames of ``height`` x ``width`` pixels (same bins, other extent)."""
+        if (height, width) == self.frame_shape:
+            return self.spec
+        return dataclasses.replace(self.spec, field=dataclasses.replace(self.spec.field, height_px=height,
+                                                                        width_px=width))
+
+    def _run_network(self, photons: torch.Tensor) -> torch.Tensor:
+        """Network output of (B, H, W) photon frames of any size (see :func:`_axis_tiles`)."""
+        batch, height, width = photons.shape
+        multiple, up = self.model.size_multiple, self.spec.upsample
+        rows, padded_h = _axis_tiles(height, multiple)
+        cols, padded_w = _axis_tiles(width, multiple)
+        if (padded_h, padded_w) != (height, width):  # frames smaller than one stride: pad with the median
+            fill = photons.flatten(1).median(dim=1).values.view(-1, 1, 1)
+            padded = fill.expand(batch, padded_h, padded_w).clone()
+            padded[:, :height, :width] = photons
+            photons = padded
+        if len(rows) == len(cols) == 1:
+            return self.model(photons)[..., :height * up, :width * up]
+        output = None
+        for r0, r_len, keep_r0, keep_r1 in rows:
+            for c0, c_len, keep_c0, keep_c1 in cols:
+                part = self.model(photons[:, r0:r0 + r_len, c0:c0 + c_len])
+                if output is None:
+                    output = part.new_empty((batch, part.shape[1], height * up, width * up))
+                output[..., keep_r0 * up:keep_r1 * up, keep_c0 * up:keep_c1 * up] = \
+                    part[..., (keep_r0 - r0) * up:(keep_r1 - r0) * up, (keep_c0 - c0) * up:(keep_c1 - c0) * up]
+        return output
 
     def _check_frames(self, frames: Any) -> np.ndarray | torch.Tensor:
         if isinstance(frames, torch.Tensor):
@@ -117,14 +181,14 @@ class Localizer:
             raise TypeError(f"frames must hold integer or float ADU values, got dtype {frames.dtype}")
         if frames.ndim == 2:
             frames = frames[None]
-        if frames.ndim != 3 or tuple(frames.shape[1:]) != self.frame_shape:
-            raise ValueError(f"frames must have shape (n, {self.frame_shape[0]}, {self.frame_shape[1]}) "
-                             f"for this model, got {tuple(frames.shape)}")
+        if frames.ndim != 3 or min(frames.shape[1:], default=0) < 1:
+            raise ValueError(f"frames must have shape (n, rows, columns) with rows, columns >= 1, "
+                             f"got {tuple(frames.shape)}")
         return frames
 
     @torch.no_grad()
     def __call__(self, frames_adu: np.ndarray | torch.Tensor, *, frame_offset: int = 0) -> Emitters:
-        """Localizations in ADU frames of shape (n, H, W) (or one (H, W) frame).
+        """Localizations in ADU frames of shape (n, H, W) (or one (H, W) frame), of any size.
 
         Returns
         -------
@@ -134,21 +198,24 @@ class Localizer:
         Raises
         ------
         ValueError
-            On a frame shape other than the model's field, or NaN/inf values.
+            On frames that are not (n, H, W), NaN/inf values, or frames of another size than the
+            camera's per-pixel maps.
         TypeError
             On non-numeric frames.
         """
         frames = self._check_frames(frames_adu)
+        spec = self._spec_for(*frames.shape[1:])
+        per_call = self.frames_per_call(*frames.shape[1:])
         tables = []
-        for start in range(0, frames.shape[0], self.batch_frames):
-            chunk = frames[start:start + self.batch_frames]
+        for start in range(0, frames.shape[0], per_call):
+            chunk = frames[start:start + per_call]
             if not isinstance(chunk, torch.Tensor):  # a copy: memory-mapped stacks are read-only
                 chunk = torch.from_numpy(np.array(chunk, dtype=np.float32))
             chunk = chunk.to(self.device, torch.float32)
             if not torch.isfinite(chunk).all():
                 raise ValueError("frames contain NaN or infinite values")
-            output = self.model(self.camera.to_photons(chunk))
-            tables.append(decode_output(output, self.spec, self.threshold, frame_offset=frame_offset + start))
+            output = self._run_network(self.camera.to_photons(chunk))
+            tables.append(decode_output(output, spec, self.threshold, frame_offset=frame_offset + start))
         return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
 
     def localize_tiff(self, path: str | os.PathLike, *, chunk_frames: int = 256,
@@ -181,22 +248,120 @@ class Localizer:
         return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
 
 
+#: Pixels per frame that ``batch_frames`` is meant for (the 64 x 64 px challenge frames).
+_PIXELS_PER_FRAME = 64 * 64
+
+
+def _axis_tiles(length: int, multiple: int) -> tuple[list[tuple[int, int, int, int]], int]:
+    """How one axis of a frame is run through a network that needs lengths divisible by ``multiple``.
+
+    A length that is a multiple runs whole. Any other runs as two overlapping crops of the largest
+    multiple that fits, one from each end; each crop gives the output of its own half of the axis
+    (from the first crop below ``length // 2``, from the second above), so every output bin comes
+    from a crop in which it lies at least about half a crop from any edge that is not the frame's.
+    Padding would put such an edge inside the frame: the network, trained on frames whose edges
+    are its convolutions' zero padding, then reads spots cut by the frame's edge as whole spots
+    nearer the inside (100 nm off in tests). Lengths below ``multiple`` are padded to it.
+
+    Returns
+    -------
+    tiles : list of (start, crop_length, keep_from, keep_to)
+        In camera pixels of the (padded) axis; ``[keep_from, keep_to)`` tile ``[0, length)``.
+    padded_length : int
+        ``max(length, multiple)``.
+    """
+    if length <= multiple or length % multiple == 0:
+        padded = max(length, multiple)
+        return [(0, padded, 0, length)], padded
+    crop, split = length // multiple * multiple, length // 2
+    return [(0, crop, 0, split), (length - crop, crop, split, length)], length
+
+
+_FRAME_SIZE_HELP = (
+    "TIFF stack of ADU frames, of any size (not only the training size; the network is fully "
+    "convolutional). Heights and widths that are not a multiple of the network's strides (8 px for "
+    "the fast preset) run as overlapping crops of the largest multiple that fits, whose outputs are "
+    "joined (up to 4 network runs per frame); frames smaller than that are padded. Positions are "
+    "in nm from the top-left corner of the frame as given")
+
+
+def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options giving the camera of the frames (see :func:`camera_from_arguments`)."""
+    group = parser.add_argument_group(
+        "camera of the frames",
+        "ADU are converted to photons with a camera model before the network sees them. Default: "
+        "the training camera stored in the checkpoint (the SMLM Challenge 2016 EMCCD for the "
+        "shipped models). For other cameras give --camera with any of its parameters (the others "
+        "keep structloc's defaults for that camera; emccd's are the challenge camera's), or "
+        "--camera-file.")
+    models = "; ".join(f"{name}: {', '.join(_flag(p) for p in camera_parameters(name))}" for name in CAMERA_NAMES)
+    group.add_argument("--camera", choices=CAMERA_NAMES, default=None,
+                       help=f"camera model of the frames, with these options ({models})")
+    group.add_argument("--camera-file", default=None, metavar="FILE",
+                       help='JSON (.json) or TOML camera file: camera = "scmos" and parameters by '
+                            "their names with underscores, e.g. offset_adu = 100 (sCMOS maps as "
+                            "nested lists)")
+    for name, text in CAMERA_PARAMETERS.items():
+        group.add_argument(_flag(name), dest=f"camera_{name}", type=int if name == "bit_depth" else float,
+                           default=None, metavar="N" if name == "bit_depth" else "X", help=text)
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def camera_from_arguments(args: argparse.Namespace) -> tuple[Camera | None, str]:
+    """The camera the options of :func:`add_camera_arguments` give, and where it came from.
+
+    Returns ``(None, "")`` when none are given (the checkpoint's camera applies).
+
+    Raises
+    ------
+    ValueError
+        On a parameter without ``--camera``, one that the chosen camera does not have, both
+        ``--camera`` and ``--camera-file``, or a bad value or file.
+    """
+    from .io import read_camera_file
+
+    params = {name: getattr(args, f"camera_{name}") for name in CAMERA_PARAMETERS
+              if getattr(args, f"camera_{name}", None) is not None}
+    if args.camera_file is not None:
+        if args.camera is not None or params:
+            extra = "--camera" if args.camera is not None else _flag(next(iter(params)))
+            raise ValueError(f"{extra} cannot be combined with --camera-file (put the camera in the file)")
+        return read_camera_file(args.camera_file), f"the camera file {args.camera_file}"
+    if args.camera is None:
+        if params:
+            raise ValueError(f"{_flag(next(iter(params)))} needs --camera {{{','.join(CAMERA_NAMES)}}}")
+        return None, ""
+    allowed = camera_parameters(args.camera)
+    for name in params:
+        if name not in allowed:
+            raise ValueError(f"{_flag(name)} does not apply to --camera {args.camera}; its options are "
+                             f"{', '.join(_flag(n) for n in allowed)}")
+    return camera_from_name(args.camera, **params), f"--camera {args.camera}"
+
+
 def add_localize_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Options of ``structloc localize`` (see :func:`cli_localize`)."""
     parser.add_argument("--model", required=True, help="checkpoint MODEL.pt from structloc train")
-    parser.add_argument("--frames", required=True, help="TIFF stack of ADU frames")
+    parser.add_argument("--frames", required=True, help=_FRAME_SIZE_HELP)
     parser.add_argument("--out", required=True, help="localization CSV (challenge format, frames from 1)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
     parser.add_argument("--chunk-frames", type=int, default=256, help="frames read per chunk")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_camera_arguments(parser)
     return parser
 
 
 def cli_localize(args: argparse.Namespace) -> int:
     """``structloc localize``: TIFF stack -> challenge localization CSV."""
-    from .io import write_localizations_csv
+    from .io import check_output_path, write_localizations_csv
 
-    localizer = Localizer.from_checkpoint(args.model, device=args.device)
+    check_output_path(args.out)  # before any work
+    camera, source = camera_from_arguments(args)
+    localizer = Localizer.from_checkpoint(args.model, device=args.device, camera=camera, camera_source=source)
+    print(f"camera: {describe_camera(localizer.camera)}, from {localizer.camera_source}")
     table = localizer.localize_tiff(Path(args.frames), chunk_frames=args.chunk_frames,
                                     progress=not args.no_progress)
     write_localizations_csv(args.out, table)

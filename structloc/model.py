@@ -137,8 +137,8 @@ class LocNet(nn.Module):
     """Encoder-decoder localizer with a pixel-shuffle head (see the module docstring).
 
     ``forward(frames)`` takes photon-unit frames of shape (B, H, W) or (B, 1, H, W), with H and W
-    divisible by ``2 ** (len(channels) - 1)``, and returns (B, C, H * up, W * up): the
-    raw channels of its head (:mod:`structloc.heads`).
+    divisible by :attr:`size_multiple` (``stem * 2 ** (len(channels) - 1)``), and returns
+    (B, C, H * up, W * up): the raw channels of its head (:mod:`structloc.heads`).
     """
 
     def __init__(self, config: ModelConfig | None = None) -> None:
@@ -168,9 +168,14 @@ class LocNet(nn.Module):
         background = frames.flatten(1).median(dim=1).values.view(-1, 1, 1, 1)
         return (frames - background) / self.config.input_scale_photons
 
+    @property
+    def size_multiple(self) -> int:
+        """Frame height and width must be multiples of this (the stem times the poolings' strides)."""
+        return 2 ** (len(self.encoders) - 1) * self.config.stem
+
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         x = self.normalise(frames)
-        factor = 2 ** (len(self.encoders) - 1) * self.config.stem
+        factor = self.size_multiple
         if x.shape[-1] % factor or x.shape[-2] % factor:
             raise ValueError(f"frame height and width must be divisible by {factor}, got {tuple(x.shape[-2:])}")
         if self.config.stem > 1:

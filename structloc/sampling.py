@@ -26,13 +26,22 @@ import numpy as np
 from .datasets import mt0_activations_path
 from .emitters import Emitters
 from .field import Field
+from .memory import check_fits
 from .snr import SignalLevel, signal_level
 
 __all__ = [
     "Sampler", "CSRSampler", "HelixSampler", "HelixSet", "MT0Sampler", "SAMPLERS",
     "draw_photons", "poisson_counts", "fixed_counts", "validate_counts", "sample_frames",
-    "sampler_from_name", "mt0_positions_nm",
+    "sampler_from_name", "mt0_positions_nm", "MAX_EMITTERS_PER_FRAME", "BYTES_PER_EMITTER",
 ]
+
+#: Most emitters one frame may hold. The renderer holds every emitter of a frame at once (two
+#: pixel profiles per emitter), and 100,000 emitters in a 64 x 64 frame are 24 per pixel, far
+#: beyond anything a localizer can separate (the study's densest test frames hold ~530).
+MAX_EMITTERS_PER_FRAME = 100_000
+#: Host memory per emitter while sampling and simulating, in bytes (the table, its sorted copy and
+#: the sampler's work arrays), for the memory estimate of a request (:mod:`structloc.memory`).
+BYTES_PER_EMITTER = 160
 
 
 # -- counts and photons --------------------------------------------------------------------------
@@ -70,7 +79,14 @@ def validate_counts(counts: np.ndarray) -> np.ndarray:
     out = array.astype(np.int64)
     if out.size and out.min() < 0:
         raise ValueError(f"counts must be >= 0, got a minimum of {out.min()}")
+    if out.size and out.max() > MAX_EMITTERS_PER_FRAME:
+        raise ValueError(f"a frame asks for {out.max():,} emitters; at most {MAX_EMITTERS_PER_FRAME:,} "
+                         "per frame are supported")
     return out
+
+
+def _check_counts_array(n_frames: int) -> None:
+    check_fits(8.0 * n_frames, f"a count for each of {n_frames:,} frames")
 
 
 def poisson_counts(
@@ -96,7 +112,16 @@ def poisson_counts(
     n_frames = _check_n_frames(n_frames)
     if not (np.isfinite(density_per_um2) and density_per_um2 >= 0):
         raise ValueError(f"density_per_um2 must be finite and >= 0, got {density_per_um2!r}")
-    return rng.poisson(density_per_um2 * field.area_um2, size=n_frames).astype(np.int64)
+    mean = density_per_um2 * field.area_um2
+    if mean > MAX_EMITTERS_PER_FRAME:
+        raise ValueError(
+            f"density {density_per_um2:g} emitters/um^2 means {mean:,.0f} emitters per frame on average "
+            f"(a {field.width_nm / 1000:g} x {field.height_nm / 1000:g} um field); at most "
+            f"{MAX_EMITTERS_PER_FRAME:,} per frame are supported")
+    _check_counts_array(n_frames)
+    check_fits(n_frames * mean * BYTES_PER_EMITTER,
+               f"{n_frames:,} frames of {mean:,.0f} emitters on average")
+    return rng.poisson(mean, size=n_frames).astype(np.int64)
 
 
 def fixed_counts(n_frames: int, n: int) -> np.ndarray:
@@ -104,7 +129,8 @@ def fixed_counts(n_frames: int, n: int) -> np.ndarray:
     n_frames = _check_n_frames(n_frames)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise ValueError(f"n (emitters per frame) must be a non-negative integer, got {n!r}")
-    return np.full(n_frames, int(n), dtype=np.int64)
+    _check_counts_array(n_frames)
+    return validate_counts(np.full(n_frames, int(n), dtype=np.int64))
 
 
 def draw_photons(n: int, signal: SignalLevel | str, rng: np.random.Generator) -> np.ndarray:
@@ -140,6 +166,8 @@ def _slots_and_photons(
     counts = validate_counts(counts)
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    total = int(counts.sum())
+    check_fits(total * BYTES_PER_EMITTER, f"sampling {total:,} emitters in {counts.size:,} frames")
     slot_frame = np.repeat(np.arange(counts.size, dtype=np.int64), counts)
     return slot_frame, draw_photons(slot_frame.size, signal, rng)
 

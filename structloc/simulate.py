@@ -24,8 +24,9 @@ import torch
 from .camera import EMCCD, Camera
 from .emitters import Emitters
 from .field import Field
+from .memory import check_fits
 from .psf import AstigmaticPSF, render
-from .sampling import Sampler, poisson_counts, validate_counts
+from .sampling import BYTES_PER_EMITTER, Sampler, poisson_counts, validate_counts
 from .snr import SignalLevel, signal_level
 
 __all__ = ["Simulation", "simulate", "simulate_frames", "simulate_expected"]
@@ -173,6 +174,14 @@ class Simulation:
         return int(self.frames.shape[0])
 
 
+def _check_request(n_frames: int, field: Field, n_emitters: float) -> None:
+    """Refuse a simulation whose frames and emitters do not fit in the memory available now."""
+    frame_bytes = 2.0 * n_frames * field.height_px * field.width_px  # the uint16 stack
+    emitters = f" with {n_emitters:,.0f} emitters" if n_emitters else ""
+    check_fits(frame_bytes + n_emitters * BYTES_PER_EMITTER,
+               f"simulating {n_frames:,} frames of {field.width_px} x {field.height_px} px{emitters}")
+
+
 def _device_generator(seed_sequence: np.random.SeedSequence, device: torch.device) -> torch.Generator:
     generator = torch.Generator(device=device)
     generator.manual_seed(int(seed_sequence.generate_state(1, np.uint64)[0] >> np.uint64(1)))
@@ -222,6 +231,13 @@ def simulate(
     Returns
     -------
     Simulation
+
+    Raises
+    ------
+    ValueError
+        On a density or counts above :data:`structloc.sampling.MAX_EMITTERS_PER_FRAME` per frame,
+        or (:class:`structloc.memory.MemoryBudgetError`) a request whose frames and emitters need
+        more memory than is available; both before anything large is allocated.
     """
     n_frames = _check_n_frames(n_frames)
     field = getattr(sampler, "field", None)
@@ -241,10 +257,12 @@ def simulate(
     host_seed, device_seed = np.random.SeedSequence(int(seed)).spawn(2)
     rng = np.random.default_rng(host_seed)
     if counts is None:
+        _check_request(n_frames, field, 0.0)  # the frames alone, before drawing a count per frame
         counts = poisson_counts(n_frames, density_per_um2, field, rng)
     counts = validate_counts(counts)
     if counts.size != n_frames:
         raise ValueError(f"counts has {counts.size} entries but n_frames is {n_frames}")
+    _check_request(n_frames, field, float(counts.sum()))
     emitters = sampler.sample(counts, rng, signal) if n_frames else Emitters.empty()
     generator = _device_generator(device_seed, device)
 

@@ -58,7 +58,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .emitters import Emitters
 from .evaluate import evaluate
 from .field import Field
-from .io import atomic_write
+from .io import atomic_write, check_output_path
 from .model import PRESETS, LocNet, ModelConfig, count_parameters, model_config
 from .psf import AstigmaticPSF
 from .sampling import SAMPLERS, sampler_from_name
@@ -543,12 +543,16 @@ def train(
         If the loss becomes NaN or infinite.
     ValueError
         If ``out`` holds a checkpoint of a different run and ``resume`` is true.
+    IsADirectoryError, FileNotFoundError
+        If ``out`` is a directory or its directory does not exist (before any training).
     """
     from tqdm.auto import tqdm
 
     git_commit = _git_commit()  # the code that runs, recorded before training starts
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if out is not None:
+        check_output_path(out)  # a directory or a missing folder is refused before training starts
     rank, world, local_rank = _distributed()
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if (device is None or str(device).startswith("cuda")) and torch.cuda.is_available() else "gloo"
@@ -769,7 +773,8 @@ def cli_train(args: argparse.Namespace) -> int:
                          steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced,
                          photons_range=args.photons_range, background_range_photons=args.background_range,
                          psf=AstigmaticPSF() if args.psf_drift == "bead" else AstigmaticPSF().without_drift())
-    out = Path(args.out)
+    out = check_output_path(args.out)
+    check_output_path(out.with_suffix(".json"))  # the provenance, written after training
     try:
         snapshots = tuple(float(m) for m in args.snapshots.split(",") if m.strip())
     except ValueError:

@@ -106,6 +106,12 @@ def test_evaluate_any_format_and_nan_as_null(tmp_path, capsys):
     (["simulate", "--frames", "3", "--snr", "ultra", "--out", "d"], "invalid choice"),
     (["simulate", "--frames", "3", "--density", "nan", "--out", "d"], "finite number"),
     (["simulate", "--frames", "3", "--device", "nodevice", "--out", "d"], "not a torch device"),
+    (["simulate", "--frames", "3", "--density", "1e6", "--out", "d"],
+     "density 1e+06 emitters/um^2 means 40,960,000 emitters per frame on average (a 6.4 x 6.4 um field); "
+     "at most 100,000 per frame are supported"),
+    (["simulate", "--frames", "3", "--density", "1e9", "--sampler", "helix", "--out", "d"],
+     "means 40,960,000,000 emitters per frame"),
+    (["simulate", "--frames", "100000000000", "--out", "d"], "needs about 819.2 TB of memory but"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),
 ])
@@ -193,3 +199,65 @@ def test_simulate_rejects_file_as_out(tmp_path, capsys):
     f.write_text("x")
     code, _, err = run_main(["simulate", "--frames", "1", "--out", str(f), "--quiet"], capsys)
     assert code == 2 and "not a directory" in err
+
+
+def test_bad_requests_leave_nothing_behind(tmp_path, capsys):
+    out = tmp_path / "sim"
+    code, _, err = run_main(["simulate", "--frames", "2", "--density", "1e6", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and "at most 100,000 per frame" in err and not out.exists()
+    out.mkdir()
+    (out / "ground_truth.csv").mkdir()  # the second output cannot be written: the first is not either
+    code, _, err = run_main(["simulate", "--frames", "2", "--out", str(out), "--quiet"], capsys)
+    assert code == 2 and err == f"structloc: error: output path {out / 'ground_truth.csv'} is a directory; give a file name\n"
+    assert sorted(p.name for p in out.iterdir()) == ["ground_truth.csv"]
+
+
+def test_output_paths_that_are_directories(tmp_path, capsys):
+    from structloc.pretrained import checkpoint_path
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    expected = f"structloc: error: output path {folder} is a directory; give a file name\n"
+    for argv in (["localize", "--model", str(checkpoint_path("csr_high")), "--frames", "x.tif", "--out", str(folder)],
+                 ["train", "--sampler", "csr", "--snr", "high", "--steps", "1", "--out", str(folder)]):
+        code, out, err = run_main(argv, capsys)
+        assert (code, out, err) == (2, "", expected)
+    assert list(folder.iterdir()) == []
+
+
+def test_empty_ground_truth_warns_and_gives_the_empty_result(tmp_path, capsys):
+    truth = write_activations_csv(tmp_path / "gt.csv", Emitters.empty())
+    pred = write_localizations_csv(tmp_path / "loc.csv", Emitters([0, 1], [100.0, 200.0], [100.0, 200.0],
+                                                                  [0.0, 0.0], [1e3, 1e3]))
+    code, out, err = run_main(["evaluate", "--truth", str(truth), "--pred", str(pred), "--json"], capsys)
+    assert code == 0
+    assert err == (f"structloc: warning: the ground truth {truth} is empty (a header and no rows); "
+                   "every localization counts as a false positive\n")
+    record = json.loads(out)
+    assert (record["tp"], record["fp"], record["fn"], record["jaccard"], record["rmse_lat_nm"]) == (0, 2, 0, 0.0, None)
+    code, _, err = run_main(["evaluate", "--truth", str(pred), "--pred", str(pred)], capsys)
+    assert code == 0 and "warning" not in err
+
+
+def test_tiff_passed_as_csv_is_named_binary(tmp_path, capsys):
+    from structloc.io import write_tiff_stack
+
+    tif = write_tiff_stack(tmp_path / "frames.tif", np.zeros((2, 8, 8), np.uint16))
+    code, out, err = run_main(["evaluate", "--truth", str(tif), "--pred", str(tif)], capsys)
+    assert (code, out, err) == (2, "", f"structloc: error: {tif} is a TIFF image, not a CSV text file\n")
+
+
+def test_random_bytes_and_foreign_torch_files_are_not_checkpoints(tmp_path, capsys):
+    import torch
+
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(np.random.default_rng(0).bytes(4096))
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"state_dict": {"w": torch.zeros(3)}}, foreign)
+    for path, reason in ((junk, "not a readable torch file of tensors and plain values; corrupted or another "
+                                "format"),
+                         (foreign, "a torch file, but without structloc's format_version field")):
+        code, out, err = run_main(["localize", "--model", str(path), "--frames", "x.tif",
+                                   "--out", str(tmp_path / "o.csv")], capsys)
+        assert (code, out, err) == (2, "", f"structloc: error: {path} is not a structloc checkpoint ({reason})\n")
+    assert not (tmp_path / "o.csv").exists()

@@ -12,9 +12,13 @@ from hypothesis import strategies as st
 
 from structloc.datasets import mt0_activations_path
 from structloc.emitters import Emitters
+from structloc.camera import EMCCD, SCMOS, IdealCamera
 from structloc.io import (
     atomic_path,
     atomic_write,
+    check_output_path,
+    read_camera_file,
+    write_camera_file,
     detect_csv_format,
     iter_tiff_chunks,
     load_mt0_ground_truth,
@@ -167,6 +171,17 @@ def test_unknown_header_empty_and_missing_file(tmp_path):
     assert len(read_localizations(path)) == 0
 
 
+def test_binary_file_passed_as_csv_is_named_binary(tmp_path):
+    tif = tmp_path / "frames.tif"
+    tifffile.imwrite(tif, np.zeros((2, 8, 8), np.uint16))
+    with pytest.raises(ValueError, match=r"^\S*frames.tif is a TIFF image, not a CSV text file$"):
+        read_localizations(tif)
+    blob = tmp_path / "blob.csv"
+    blob.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(ValueError, match=r"^\S*blob.csv is a binary file, not a CSV text file$"):
+        read_localizations(blob)
+
+
 def test_writers_reject_non_tables(tmp_path):
     with pytest.raises(TypeError, match="Emitters"):
         write_localizations_csv(tmp_path / "x.csv", np.zeros((3, 5)))
@@ -195,6 +210,58 @@ def test_atomic_write_replaces_or_leaves_untouched(tmp_path):
     assert (tmp_path / "g.tif").read_bytes() == b"x"
     with pytest.raises(FileNotFoundError, match="does not exist"):
         atomic_write(tmp_path / "no" / "dir.txt", lambda tmp: None)
+
+
+def test_output_path_that_is_a_directory_is_refused_without_a_temporary_name(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for call in (lambda: check_output_path(folder), lambda: write_localizations_csv(folder, Emitters.empty()),
+                 lambda: atomic_write(folder, lambda tmp: tmp.write_text("x"))):
+        with pytest.raises(IsADirectoryError) as info:
+            call()
+        assert str(info.value) == f"output path {folder} is a directory; give a file name"
+    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == ["out"]  # nothing left behind
+    assert check_output_path(tmp_path / "new.csv") == tmp_path / "new.csv"
+
+
+# -- camera files -------------------------------------------------------------------------------
+@pytest.mark.parametrize("camera", [EMCCD(em_gain=150.0, baseline_adu=400.0), SCMOS(qe=0.72, offset_adu=96.0),
+                                    IdealCamera(qe=0.5), SCMOS.with_random_maps((3, 4), seed=2)],
+                         ids=["emccd", "scmos", "ideal", "scmos-maps"])
+def test_camera_file_round_trip(tmp_path, camera):
+    back = read_camera_file(write_camera_file(tmp_path / "camera.json", camera))
+    assert type(back) is type(camera)
+    for name in camera.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(back, name), getattr(camera, name))
+
+
+def test_toml_camera_file_keeps_other_defaults(tmp_path):
+    path = tmp_path / "camera.toml"
+    path.write_text('camera = "scmos"\nqe = 0.72\ngain_adu_per_e = 0.46\n')
+    camera = read_camera_file(path)
+    assert isinstance(camera, SCMOS) and camera.qe == 0.72 and camera.gain_adu_per_e == 0.46
+    assert camera.offset_adu == SCMOS().offset_adu
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("c.json", '{"qe": 0.9}', 'needs a "camera" entry'),
+    ("c.json", '{"camera": "ccd"}', "unknown camera 'ccd'"),
+    ("c.json", '{"camera": "scmos", "em_gain": 3}', "the scmos camera has no parameter 'em_gain'; its parameters are qe,"),
+    ("c.json", '{"camera": "emccd", "qe": 1.5}', r"EMCCD.qe must be in \(0, 1\]"),
+    ("c.json", '{"camera": "emccd",', "not a valid JSON camera file"),
+    ("c.toml", 'camera = scmos', "not a valid TOML camera file"),
+    ("c.toml", "II*\x00\x08\x00", "is a TIFF image, not a JSON or TOML text file"),
+])
+def test_bad_camera_files_name_the_file_and_problem(tmp_path, name, text, message):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message) as info:
+        read_camera_file(path)
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+    with pytest.raises(FileNotFoundError):
+        read_camera_file(tmp_path / "none.toml")
+    with pytest.raises(ValueError, match="written as JSON; give a .json path"):
+        write_camera_file(tmp_path / "c.toml", EMCCD())
 
 
 # -- TIFF ---------------------------------------------------------------------------------------

@@ -9,10 +9,16 @@ import pytest
 import torch
 
 from structloc import Emitters, Field
+from structloc.camera import EMCCD, SCMOS
+from structloc.checkpoint import CheckpointError
 from structloc.cli import main
-from structloc.io import write_tiff_stack
-from structloc.localize import Localizer
+from structloc.evaluate import evaluate
+from structloc.io import read_localizations, write_camera_file, write_tiff_stack
+from structloc.localize import Localizer, _axis_tiles
 from structloc.heads import clean_output
+from structloc.pretrained import checkpoint_path
+from structloc.sampling import CSRSampler
+from structloc.simulate import simulate, simulate_frames
 from structloc.train import TrainConfig, simulate_batch, train
 
 FIELD = Field(width_px=32, height_px=32)
@@ -60,6 +66,8 @@ def test_decoding_pipeline_recovers_perfect_network_output(checkpoint):
                      [20000.0, 20000.0, 20000.0])
 
     class Oracle(torch.nn.Module):
+        size_multiple = 1  # any frame size, as LocNet.size_multiple
+
         def forward(self, x):
             return clean_output(truth, 2, loc.spec)
 
@@ -98,8 +106,10 @@ def test_train_cli_writes_model_and_provenance(tmp_path):
 
 def test_bad_input(checkpoint, tmp_path, capsys):
     loc = Localizer.from_checkpoint(checkpoint, device="cpu")
-    with pytest.raises(ValueError, match=r"shape \(n, 32, 32\)"):
-        loc(np.zeros((2, 64, 64), np.uint16))
+    with pytest.raises(ValueError, match=r"shape \(n, rows, columns\)"):
+        loc(np.zeros((2, 1, 32, 32), np.uint16))
+    with pytest.raises(ValueError, match=r"rows, columns >= 1, got \(2, 0, 32\)"):
+        loc(np.zeros((2, 0, 32), np.uint16))
     with pytest.raises(TypeError, match="dtype"):
         loc(np.zeros((2, 32, 32), dtype=complex))
     with pytest.raises(TypeError, match="dtype"):
@@ -113,7 +123,14 @@ def test_bad_input(checkpoint, tmp_path, capsys):
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00" * 100)
     assert main(["localize", "--model", str(junk), "--frames", "x.tif", "--out", str(tmp_path / "o.csv")]) == 2
-    assert "not a readable structloc checkpoint" in capsys.readouterr().err
+    assert "junk.pt is not a structloc checkpoint" in capsys.readouterr().err
+    with pytest.raises(CheckpointError, match=r"junk.pt is not a structloc checkpoint \(not a readable torch file"):
+        Localizer.from_checkpoint(junk)
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="foreign.pt is not a structloc checkpoint"):
+        Localizer.from_checkpoint(tmp_path / "foreign.pt")
+    with pytest.raises(TypeError, match="camera must be a structloc.camera.Camera"):
+        Localizer(loc.model, loc.spec, "scmos", threshold=0.5)
     with pytest.raises(FileNotFoundError):
         Localizer.from_checkpoint(tmp_path / "nope.pt")
     with pytest.raises(FileNotFoundError):
@@ -125,3 +142,120 @@ def test_bad_input(checkpoint, tmp_path, capsys):
         warnings.simplefilter("ignore")  # tifffile: zero-size arrays make non-conformant TIFFs
         empty_tif = write_tiff_stack(tmp_path / "empty.tif", np.zeros((0, 32, 32), np.uint16))
         assert len(loc.localize_tiff(empty_tif, progress=False)) == 0
+
+
+# -- a user's camera and frame size -------------------------------------------------------------
+#: An sCMOS camera unlike every default (offset 400 ADU, not 100), so only the given values work.
+USER_SCMOS = SCMOS(qe=0.75, offset_adu=400.0, gain_adu_per_e=0.45, read_noise_e=1.5)
+SCMOS_FLAGS = ["--camera", "scmos", "--qe", "0.75", "--offset-adu", "400", "--gain-adu-per-e", "0.45",
+               "--read-noise-e", "1.5"]
+
+
+@pytest.fixture(scope="module")
+def scmos_stack(tmp_path_factory):
+    """8 sCMOS frames of 96 x 80 px (width x height; training frames are 64 x 64), high SNR, sparse."""
+    field = Field(width_px=96, height_px=80)
+    sim = simulate(CSRSampler(field=field), 8, snr="high", density_per_um2=0.3, camera=USER_SCMOS, seed=1)
+    assert sim.frames.shape == (8, 80, 96)
+    return write_tiff_stack(tmp_path_factory.mktemp("scmos") / "scmos.tif", sim.frames), sim
+
+
+def _localize(argv, tmp_path, capsys, name):
+    out = tmp_path / name
+    assert main(["localize", "--model", str(checkpoint_path("csr_high")), "--no-progress", "--out", str(out)]
+                + argv) == 0
+    return read_localizations(out), capsys.readouterr().out
+
+
+def test_cli_localizes_scmos_frames_of_another_size(scmos_stack, tmp_path, capsys):
+    tif, sim = scmos_stack
+    pred, log = _localize(["--frames", str(tif)] + SCMOS_FLAGS, tmp_path, capsys, "scmos.csv")
+    assert ("camera: scmos (qe=0.75, offset_adu=400, gain_adu_per_e=0.45, read_noise_e=1.5, bit_depth=16), "
+            "from --camera scmos\n") in log
+    right = evaluate(sim.emitters, pred)
+    # the model's own level on its 64 x 64 EMCCD training frames at this density is JI ~0.66
+    assert right.jaccard > 0.55 and right.rmse_lat_nm < 60 and right.rmse_ax_nm < 60, right
+    assert pred.x_nm.max() > 8000 and pred.y_nm.max() > 7000  # the whole 9.6 x 8 um field is searched
+    assert 0.85 < np.median(pred.photons) / np.median(sim.emitters.photons) < 1.2
+    # the same camera from a file (JSON or TOML) gives the same table
+    camera_file = write_camera_file(tmp_path / "camera.json", USER_SCMOS)
+    from_file, log = _localize(["--frames", str(tif), "--camera-file", str(camera_file)], tmp_path, capsys, "f.csv")
+    assert f"from the camera file {camera_file}" in log
+    np.testing.assert_allclose(from_file.x_nm, pred.x_nm, atol=1e-3)
+    # the wrong camera (the checkpoint's EMCCD, the default) reads these ADU as ~18x fewer photons
+    wrong, log = _localize(["--frames", str(tif)], tmp_path, capsys, "wrong.csv")
+    assert f"camera: emccd (qe=0.9, em_gain=300, read_noise_e=74.4, spurious_e=0.002, e_per_adu=45, " \
+           f"baseline_adu=100, bit_depth=16), from the checkpoint {checkpoint_path('csr_high')}" in log
+    assert evaluate(sim.emitters, wrong).jaccard < 0.5 * right.jaccard
+    assert len(wrong) == 0 or np.median(wrong.photons) < 0.3 * np.median(pred.photons)
+
+
+def test_odd_frame_sizes_keep_coordinates(tmp_path, capsys):
+    """45 x 37 px frames (neither a multiple of the network's 8 px): emitters are found where they are,
+    also 150 nm from the right and bottom edges (a padded frame put those ~110 nm off)."""
+    field = Field(width_px=45, height_px=37)
+    n = 6
+    xy = np.array([[1234.0, 2345.0], [4350.0, 3550.0], [2210.0, 640.0]])
+    truth = Emitters(np.repeat(np.arange(n), 3), np.tile(xy[:, 0], n), np.tile(xy[:, 1], n),
+                     np.tile([100.0, -200.0, 300.0], n), np.full(3 * n, 20000.0))
+    adu = simulate_frames(truth, n, snr="high", camera=USER_SCMOS, field=field,
+                          generator=torch.Generator().manual_seed(0)).numpy().astype(np.uint16)
+    tif = write_tiff_stack(tmp_path / "odd.tif", adu)
+    pred, _ = _localize(["--frames", str(tif)] + SCMOS_FLAGS, tmp_path, capsys, "odd.csv")
+    metrics = evaluate(truth, pred, lateral_tol_nm=100.0, axial_tol_nm=150.0)
+    assert metrics.recall >= 0.9 and metrics.precision >= 0.9 and metrics.rmse_lat_nm < 40, metrics
+    for x, y in xy:  # each position on its own, in most frames
+        near = np.hypot(pred.x_nm - x, pred.y_nm - y) < 60
+        assert near.sum() >= n - 1, (x, y, pred.to_dataframe())
+
+
+def test_axis_tiles_cover_every_pixel_once():
+    assert _axis_tiles(64, 8) == ([(0, 64, 0, 64)], 64)
+    assert _axis_tiles(5, 8) == ([(0, 8, 0, 5)], 8)  # smaller than one stride: padded
+    for length in (9, 37, 45, 63, 101):
+        tiles, padded = _axis_tiles(length, 8)
+        assert padded == length and len(tiles) == 2
+        covered = np.concatenate([np.arange(k0, k1) for _, _, k0, k1 in tiles])
+        np.testing.assert_array_equal(covered, np.arange(length))
+        for start, crop, k0, k1 in tiles:
+            assert crop % 8 == 0 and 0 <= start <= k0 < k1 <= start + crop <= length
+
+
+def test_camera_options_errors(scmos_stack, tmp_path, capsys):
+    tif, _ = scmos_stack
+    base = ["localize", "--model", str(checkpoint_path("csr_high")), "--frames", str(tif), "--out", str(tmp_path / "o.csv")]
+    camera_file = write_camera_file(tmp_path / "c.json", EMCCD())
+    for extra, message in [
+        (["--camera", "scmos", "--em-gain", "200"], "--em-gain does not apply to --camera scmos; its options are "
+                                                    "--qe, --offset-adu, --gain-adu-per-e, --read-noise-e, --bit-depth"),
+        (["--qe", "0.9"], "--qe needs --camera {emccd,scmos,ideal}"),
+        (["--camera-file", str(camera_file), "--camera", "ideal"], "--camera cannot be combined with --camera-file"),
+        (["--camera", "emccd", "--qe", "1.5"], "EMCCD.qe must be in (0, 1], got 1.5"),
+        (["--camera", "ccd"], "invalid choice: 'ccd'"),
+        (["--camera-file", str(tif)], "is a TIFF image, not a JSON or TOML text file"),
+    ]:
+        assert main(base + extra) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and message in err, (extra, err)
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_frame_size_and_camera_are_documented_in_help(capsys):
+    assert main(["localize", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for fragment in ("of any size", "not a multiple of the network's strides", "overlapping crops",
+                     "--camera {emccd,scmos,ideal}", "--camera-file", "--baseline-adu", "--e-per-adu", "--em-gain",
+                     "--qe", "--offset-adu", "--gain-adu-per-e", "training camera stored in the checkpoint"):
+        assert fragment in text, fragment
+
+
+def test_large_frames_run_fewer_per_call_with_the_same_result(checkpoint):
+    loc = Localizer.from_checkpoint(checkpoint, device="cpu", batch_frames=4)
+    assert [loc.frames_per_call(*hw) for hw in ((64, 64), (32, 32), (80, 96), (2048, 2048))] == [4, 4, 2, 1]
+    loc.threshold = 0.0
+    frames = np.random.default_rng(3).poisson(600, (5, 80, 96)).astype(np.uint16)
+    together = loc(frames)
+    one = Localizer(loc.model, loc.spec, loc.camera, threshold=0.0, device="cpu", batch_frames=1)(frames)
+    assert len(together) > 0
+    np.testing.assert_array_equal(together.frame, one.frame)
+    np.testing.assert_allclose(together.x_nm, one.x_nm, atol=1e-3)

@@ -10,9 +10,11 @@ from scipy import stats
 
 from structloc.emitters import Emitters
 from structloc.field import Field
+from structloc import memory
+from structloc.memory import MemoryBudgetError
 from structloc.sampling import (
-    CSRSampler, HelixSampler, MT0Sampler, draw_photons, fixed_counts, mt0_positions_nm,
-    poisson_counts, sample_frames, sampler_from_name, validate_counts,
+    MAX_EMITTERS_PER_FRAME, CSRSampler, HelixSampler, MT0Sampler, draw_photons, fixed_counts,
+    mt0_positions_nm, poisson_counts, sample_frames, sampler_from_name, validate_counts,
 )
 from structloc.snr import SNR_PRESETS, SignalLevel
 
@@ -255,3 +257,31 @@ def test_frame_points_are_the_structure_the_emitters_came_from():
     assert gap.max() < 1e-6
     other = sampler.structure(np.random.default_rng(3))  # a fresh rng draws other helices
     assert np.linalg.norm(emitters.xyz_nm()[:, None] - other[None], axis=-1).min(axis=1).max() > 1.0
+
+
+# -- requests too large ---------------------------------------------------------------------------
+@pytest.mark.parametrize("density", [1e6, 1e9])
+def test_densities_beyond_the_per_frame_limit_are_refused_before_drawing(density):
+    with pytest.raises(ValueError, match=r"density .* emitters/um\^2 means [\d,]+ emitters per frame on "
+                                         r"average \(a 6.4 x 6.4 um field\); at most 100,000 per frame"):
+        poisson_counts(10, density, Field(), np.random.default_rng(0))
+    assert poisson_counts(2, MAX_EMITTERS_PER_FRAME / Field().area_um2 / 2, Field(),
+                          np.random.default_rng(0)).max() < MAX_EMITTERS_PER_FRAME
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS, ids=IDS)
+def test_every_sampler_refuses_requests_too_large(sampler, monkeypatch):
+    with pytest.raises(ValueError, match="a frame asks for 100,001 emitters; at most 100,000 per frame"):
+        sampler.sample([3, MAX_EMITTERS_PER_FRAME + 1], np.random.default_rng(0))
+    with pytest.raises(ValueError, match="at most 100,000 per frame"):
+        sample_frames(sampler, 3, density_per_um2=1e6)
+    with pytest.raises(ValueError, match="at most 100,000 per frame"):
+        sample_frames(sampler, 3, n_per_frame=10**9)
+    # a total that does not fit in memory: refused before the slots are allocated
+    monkeypatch.setattr(memory, "available_bytes", lambda: 50_000_000)
+    with pytest.raises(MemoryBudgetError, match=r"sampling 1,000,000 emitters in 100 frames needs about "
+                                                r"160\.0 MB of memory but 50\.0 MB is available"):
+        sampler.sample(np.full(100, 10_000), np.random.default_rng(0))
+    with pytest.raises(MemoryBudgetError, match="1,000,000,000 frames"):
+        fixed_counts(10**9, 1)
+    assert len(sampler.sample([2, 3], np.random.default_rng(0))) == 5  # small requests still run

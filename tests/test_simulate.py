@@ -10,7 +10,9 @@ from structloc.camera import EMCCD, IdealCamera
 from structloc.emitters import Emitters
 from structloc.field import Field
 from structloc.psf import AstigmaticPSF
-from structloc.sampling import CSRSampler
+from structloc import memory
+from structloc.memory import MemoryBudgetError
+from structloc.sampling import CSRSampler, sampler_from_name
 from structloc.simulate import Simulation, simulate, simulate_expected, simulate_frames
 
 SMALL = Field(width_px=24, height_px=20)
@@ -122,6 +124,22 @@ def test_progress_bar_runs():
 def test_simulate_rejects_bad_input(kwargs, error, word):
     with pytest.raises(error, match=word):
         simulate(CSRSampler(SMALL), **kwargs)
+
+
+@pytest.mark.parametrize("name", ["csr", "helix", "mt0"])
+def test_simulate_refuses_requests_too_large_before_allocating(name, monkeypatch):
+    sampler = sampler_from_name(name)
+    for density in (1e6, 1e9):  # once grew to 24 GB and was killed / raised numpy's MemoryError
+        with pytest.raises(ValueError, match="emitters per frame on average .* at most 100,000 per frame"):
+            simulate(sampler, 10, density_per_um2=density)
+    with pytest.raises(MemoryBudgetError, match=r"simulating 100,000,000,000 frames of 64 x 64 px needs about"):
+        simulate(sampler, 10**11, density_per_um2=1.0)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 8_500_000)  # 1,000 frames take 8.2 MB
+    with pytest.raises(MemoryBudgetError, match=r"simulating 1,000 frames of 64 x 64 px with 5,000 emitters "
+                                                r"needs about 9\.0 MB of memory but 8\.5 MB is available"):
+        simulate(sampler, 1000, counts=np.full(1000, 5))
+    with pytest.raises(MemoryBudgetError, match="simulating 2,000 frames of 64 x 64 px needs about 16.4 MB"):
+        simulate(sampler, 2000, density_per_um2=1.0)
 
 
 def test_simulate_rejects_a_non_sampler():

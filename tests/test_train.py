@@ -179,10 +179,10 @@ def test_corrupted_and_incompatible_checkpoints(tmp_path):
     with pytest.raises(FileNotFoundError):
         load_checkpoint(tmp_path / "missing.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint at all")
-    with pytest.raises(CheckpointError, match="not a readable structloc checkpoint"):
+    with pytest.raises(CheckpointError, match="is not a structloc checkpoint \\(not a readable torch file"):
         load_checkpoint(tmp_path / "junk.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
-    with pytest.raises(CheckpointError, match="no format_version"):
+    with pytest.raises(CheckpointError, match="not a structloc checkpoint \\(a torch file, but without"):
         load_checkpoint(tmp_path / "foreign.pt")
     payload = {"config": {}, "model": {}, "threshold": 0.5, "history": [], "step": 0}
     save_checkpoint(tmp_path / "ok.pt", payload)
