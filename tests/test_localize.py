@@ -155,7 +155,8 @@ SCMOS_FLAGS = ["--camera", "scmos", "--qe", "0.75", "--offset-adu", "400", "--ga
 def scmos_stack(tmp_path_factory):
     """8 sCMOS frames of 96 x 80 px (width x height; training frames are 64 x 64), high SNR, sparse."""
     field = Field(width_px=96, height_px=80)
-    sim = simulate(CSRSampler(field=field), 8, snr="high", density_per_um2=0.3, camera=USER_SCMOS, seed=1)
+    psf = Localizer.pretrained("csr_high").psf  # the PSF the model was trained on
+    sim = simulate(CSRSampler(field=field), 8, snr="high", density_per_um2=0.3, camera=USER_SCMOS, seed=1, psf=psf)
     assert sim.frames.shape == (8, 80, 96)
     return write_tiff_stack(tmp_path_factory.mktemp("scmos") / "scmos.tif", sim.frames), sim
 
@@ -199,6 +200,7 @@ def test_odd_frame_sizes_keep_coordinates(tmp_path, capsys):
     truth = Emitters(np.repeat(np.arange(n), 3), np.tile(xy[:, 0], n), np.tile(xy[:, 1], n),
                      np.tile([100.0, -200.0, 300.0], n), np.full(3 * n, 20000.0))
     adu = simulate_frames(truth, n, snr="high", camera=USER_SCMOS, field=field,
+                          psf=Localizer.pretrained("csr_high").psf,  # the PSF the model was trained on
                           generator=torch.Generator().manual_seed(0)).numpy().astype(np.uint16)
     tif = write_tiff_stack(tmp_path / "odd.tif", adu)
     pred, _ = _localize(["--frames", str(tif)] + SCMOS_FLAGS, tmp_path, capsys, "odd.csv")
