@@ -22,7 +22,7 @@ from structloc.camera import EMCCD
 from structloc.heads import head_spec
 from structloc.localize import Localizer
 from structloc.model import LocNet, model_config
-from structloc.study import StudyConfig, run_study, simulate_test_set
+from structloc.study import StudyConfig, run, run_study, simulate_test_set
 
 #: sha256 of the test-set frames (uint16 bytes, C order) of the identity configuration.
 FRAMES_SHA256 = {
@@ -67,9 +67,13 @@ def _localizer(seed: int) -> Localizer:
     return Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu")
 
 
-def _run():
-    localizers = {(approach, "high", None): _localizer(seed) for seed, approach in enumerate(CONFIG.approaches)}
-    return run_study(CONFIG, progress=False, localizers=localizers, keep_locs_at=0.38)
+def _localizers() -> dict:
+    return {(approach, "high", None): _localizer(seed) for seed, approach in enumerate(CONFIG.approaches)}
+
+
+def _locs_digest(kept: dict) -> str:
+    locs = "".join(_emitters_digest(kept[(row, "high")]) for row in ("truth", "csr", "helix"))
+    return hashlib.sha256(locs.encode()).hexdigest()
 
 
 def test_test_set_frames_are_unchanged(one_thread):
@@ -81,8 +85,13 @@ def test_test_set_frames_are_unchanged(one_thread):
 
 
 def test_localizations_and_rows_are_unchanged(one_thread):
-    df = _run()
-    kept = df.attrs["locs"]
-    locs = "".join(_emitters_digest(kept[(row, "high")]) for row in ("truth", "csr", "helix"))
-    assert hashlib.sha256(locs.encode()).hexdigest() == LOCS_SHA256
+    done = run(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
+    assert _locs_digest(done.locs) == LOCS_SHA256
+    assert hashlib.sha256(done.results.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256
+
+
+def test_run_study_keeps_the_same_localizations_in_attrs(one_thread):
+    """The table-only form that chapter 6 reads (``df.attrs["locs"]``) gives the same digests."""
+    df = run_study(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
+    assert _locs_digest(df.attrs["locs"]) == LOCS_SHA256
     assert hashlib.sha256(df.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256
