@@ -210,47 +210,62 @@ def run(config: StudyConfig, progress: bool = True, *, localizers: dict | None =
         raise TypeError(f"config must be a StudyConfig, got {type(config).__name__}")
     localizers = dict(localizers or {})
     keep = None if keep_locs_at is None else target_label(check_target(keep_locs_at))
-    rows, kept = [], {}
+    rows: list[dict[str, Any]] = []
+    kept: dict[tuple[str, str], Emitters] = {}
     total = len(config.snrs) * len(config.test_sets) * len(config.training_seeds) * len(config.approaches)
     bar = tqdm(total=total, disable=not progress, desc="study", unit="point")
     for snr in config.snrs:
         for tseed in config.training_seeds:
+            models = {}
             for approach in config.approaches:
                 key = (approach, snr, tseed)
                 if key not in localizers:
                     localizers[key] = _load_localizer(model_path(config.models_dir, approach, snr, tseed),
                                                       config.device)
-            geometries = {a: _localizer_geometry(localizers[(a, snr, tseed)]) for a in config.approaches}
+                models[approach] = localizers[key]
+            geometries = {a: _localizer_geometry(models[a]) for a in config.approaches}
             for target in config.test_sets:
-                shared: dict[Any, TestSet] = {}
-                point_locs: dict[str, tuple[Emitters, TestSet]] = {}
-                for approach in config.approaches:
-                    field, psf, camera = geometries[approach]
-                    geometry_key = (field, repr(psf), repr(camera))
-                    if geometry_key not in shared:
-                        shared[geometry_key] = simulate_test_set(snr, target, n_frames=config.n_frames, seed=config.seed,
-                                                        field=field, psf=psf, camera=camera, device=config.device,
-                                                        calibration_frames=config.calibration_frames)
-                    row, locs = run_point(approach, snr, target, n_frames=config.n_frames, seed=config.seed,
-                                          models_dir=config.models_dir, training_seed=tseed,
-                                          localizer=localizers[(approach, snr, tseed)], test=shared[geometry_key],
-                                          n_boot=config.n_boot, confidence=config.confidence,
-                                          device=config.device, return_locs=True)
-                    rows.append(row)
-                    point_locs[approach] = (locs, shared[geometry_key])
-                    if keep is not None and target_label(target) == keep:
+                point_rows, point_locs = _run_test_set(config, snr, tseed, target, models, geometries, bar)
+                rows.extend(point_rows)
+                if keep is not None and target_label(target) == keep:
+                    for approach, (locs, test) in point_locs.items():
                         kept[(approach, snr)] = locs
-                        kept[("truth", snr)] = shared[geometry_key].truth
-                    bar.update(1)
-                if {"csr", "helix"} <= set(point_locs) and point_locs["csr"][1] is point_locs["helix"][1]:
-                    test = point_locs["csr"][1]
-                    diff = paired_difference(test.truth, point_locs["csr"][0], point_locs["helix"][0],
-                                             n_frames=config.n_frames, n_boot=config.n_boot,
-                                             confidence=config.confidence, seed=test.seed)
-                    for row in rows[-len(config.approaches):]:
-                        row.update(diff)
+                        kept[("truth", snr)] = test.truth
     bar.close()
     return StudyRun(pd.DataFrame(rows, columns=list(RESULT_COLUMNS)), kept)
+
+
+def _run_test_set(config: StudyConfig, snr: str, training_seed: int | None, target: float | str,
+                  models: dict[str, Localizer], geometries: dict[str, tuple[Field, Any, Any]],
+                  bar: Any) -> tuple[list[dict[str, Any]], dict[str, tuple[Emitters, TestSet]]]:
+    """Rows of every approach at one test point, on test frames shared by models of one geometry.
+
+    Approaches trained with the same field, PSF and camera see the very same frames; when csr
+    and helix do, both rows get their paired difference (:func:`structloc.evaluate.paired_difference`).
+    """
+    shared: dict[Any, TestSet] = {}
+    rows, point_locs = [], {}
+    for approach in config.approaches:
+        field, psf, camera = geometries[approach]
+        geometry_key = (field, repr(psf), repr(camera))
+        if geometry_key not in shared:
+            shared[geometry_key] = simulate_test_set(snr, target, n_frames=config.n_frames, seed=config.seed,
+                                                     field=field, psf=psf, camera=camera, device=config.device,
+                                                     calibration_frames=config.calibration_frames)
+        row, locs = run_point(approach, snr, target, n_frames=config.n_frames, seed=config.seed,
+                              models_dir=config.models_dir, training_seed=training_seed, localizer=models[approach],
+                              test=shared[geometry_key], n_boot=config.n_boot, confidence=config.confidence,
+                              device=config.device, return_locs=True)
+        rows.append(row)
+        point_locs[approach] = (locs, shared[geometry_key])
+        bar.update(1)
+    if {"csr", "helix"} <= set(point_locs) and point_locs["csr"][1] is point_locs["helix"][1]:
+        test = point_locs["csr"][1]
+        diff = paired_difference(test.truth, point_locs["csr"][0], point_locs["helix"][0], n_frames=config.n_frames,
+                                 n_boot=config.n_boot, confidence=config.confidence, seed=test.seed)
+        for row in rows:
+            row.update(diff)
+    return rows, point_locs
 
 
 def run_study(config: StudyConfig, progress: bool = True, *, localizers: dict | None = None,
