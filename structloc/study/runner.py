@@ -20,12 +20,14 @@ from typing import Any
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..camera import Camera
 from ..checks import integer_at_least
 from ..emitters import Emitters
 from ..evaluate import bootstrap_ci, frame_statistics, paired_difference
 from ..field import Field
 from ..localize import Localizer
 from ..pretrained import MODELS_DIR
+from ..psf import AstigmaticPSF
 from ..render import subpixel_bias
 from ..train import TrainConfig
 from .config import StudyConfig, check_approach, check_snr, check_target, target_label
@@ -35,6 +37,9 @@ __all__ = ["RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyR
 
 _METRICS = ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm",
             "efficiency_lat", "efficiency_ax", "efficiency_3d")
+#: Paired (helix - csr, same frames) differences; filled by :func:`run`, NaN for single points.
+_DIFF_COLUMNS = ("jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high",
+                 "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high")
 #: Columns of the results table, in order.
 RESULT_COLUMNS: tuple[str, ...] = (
     "approach", "snr", "test_set", "nominal_target", "count_density", "nominal_density", "n_frames",
@@ -43,13 +48,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "checkerboard", "checkerboard_chi2", "checkerboard_dof", "checkerboard_p", "kl_pixel",
     "checkerboard_25nm", "checkerboard_25nm_chi2", "checkerboard_25nm_dof", "kl_25nm",
     "checkerboard_truth", "checkerboard_25nm_truth",
-    "jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high",
-    "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high",
+    *_DIFF_COLUMNS,
     "training_seed", "seed", "model", "command",
 )
-#: Paired (helix - csr, same frames) differences; filled by :func:`run_study`, NaN for single points.
-_DIFF_COLUMNS = ("jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high",
-                 "rmse_vol_diff_nm", "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high")
 
 
 def model_path(models_dir: str | Path | None, approach: str, snr: str, training_seed: int | None = None) -> Path:
@@ -67,7 +68,8 @@ def _load_localizer(path: Path, device: str) -> Localizer:
     return Localizer.from_checkpoint(path, device=device)
 
 
-def _localizer_geometry(localizer: Localizer) -> tuple[Field, Any, Any]:
+def _localizer_geometry(localizer: Localizer) -> tuple[Field, AstigmaticPSF | None, Camera]:
+    """Field, PSF and camera a model was trained with (its test frames must use the same)."""
     config = TrainConfig.from_dict(localizer.info["config"]) if localizer.info.get("config") else None
     psf = config.psf if config is not None else None
     return localizer.spec.field, psf, localizer.camera
@@ -90,8 +92,8 @@ def point_command(approach: str, snr: str, target: float | str, *, n_frames: int
 
 def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 200, seed: int = 7,
               models_dir: str | Path | None = None, training_seed: int | None = None,
-              localizer: Localizer | None = None,
-              test: TestSet | None = None, n_boot: int = 1000, confidence: float = 0.95,
+              localizer: Localizer | None = None, test: TestSet | None = None, n_boot: int = 1000,
+              confidence: float = 0.95,
               device: str = "cpu", return_locs: bool = False) -> dict[str, Any] | tuple[dict[str, Any], Emitters]:
     """Evaluate one approach at one (SNR, test set) point; one results row.
 
@@ -130,7 +132,7 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
     field, psf, camera = _localizer_geometry(localizer)
     if test is None:
         test = simulate_test_set(snr, target, n_frames=n_frames, seed=seed, field=field, psf=psf, camera=camera,
-                        device=device)
+                                 device=device)
     elif test.snr != snr or test.test_set != target_label(target) or len(test.frames) != n_frames:
         raise ValueError(f"the given test set ({test.snr}, {test.test_set}, {len(test.frames)} frames) is not "
                          f"the point ({snr}, {target_label(target)}, {n_frames} frames)")
@@ -236,7 +238,7 @@ def run(config: StudyConfig, progress: bool = True, *, localizers: dict | None =
 
 
 def _run_test_set(config: StudyConfig, snr: str, training_seed: int | None, target: float | str,
-                  models: dict[str, Localizer], geometries: dict[str, tuple[Field, Any, Any]],
+                  models: dict[str, Localizer], geometries: dict[str, tuple[Field, AstigmaticPSF | None, Camera]],
                   bar: Any) -> tuple[list[dict[str, Any]], dict[str, tuple[Emitters, TestSet]]]:
     """Rows of every approach at one test point, on test frames shared by models of one geometry.
 

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..camera import Camera
 from ..checks import integer_at_least
 from ..density import mt0_count_density_for_nominal, nominal_density
 from ..emitters import Emitters
 from ..field import Field
 from ..io import load_mt0_ground_truth
+from ..psf import AstigmaticPSF
 from ..sampling import MT0Sampler, draw_photons
 from ..simulate import simulate
 from ..snr import SignalLevel
@@ -63,7 +65,23 @@ def _challenge_frames(kind: str, n_frames: int, rng: np.random.Generator) -> Emi
 
 @dataclass(frozen=True, eq=False)
 class TestSet:
-    """Frames of one test point and their ground truth (see :func:`simulate_test_set`)."""
+    """Frames of one test point and their ground truth (see :func:`simulate_test_set`).
+
+    Attributes
+    ----------
+    frames : numpy.ndarray of uint16, shape (n_frames, H, W)
+        ADU frames.
+    truth : Emitters
+        Their ground truth.
+    snr, test_set : str
+        Signal level and test-set label (``"0.38"``, ``"LD"``...).
+    nominal_target : float
+        The target nominal density (per um^2; NaN for a challenge set).
+    count_density, nominal_density : float
+        Count density simulated and nominal density measured on ``truth`` (per um^2).
+    seed : int
+        The point's own seed (simulation and bootstrap).
+    """
 
     __test__ = False  # not a pytest class
 
@@ -78,7 +96,8 @@ class TestSet:
 
 
 def simulate_test_set(snr: str, target: float | str, *, n_frames: int = 200, seed: int = 7, field: Field = Field(),
-             psf=None, camera=None, device: str = "cpu", calibration_frames: int = 400) -> TestSet:
+                      psf: AstigmaticPSF | None = None, camera: Camera | None = None, device: str = "cpu",
+                      calibration_frames: int = 400) -> TestSet:
     """Simulate the test frames of one (SNR, test set) point from the MT0 ground truth.
 
     Parameters
@@ -87,14 +106,17 @@ def simulate_test_set(snr: str, target: float | str, *, n_frames: int = 200, see
         Signal level preset.
     target : float or {"LD", "HD"}
         Target nominal density (per um^2; the count density comes from
-        :func:`mt0_count_density_for_nominal`) or a challenge activation table (``n_frames`` of its
+        :func:`structloc.density.mt0_count_density_for_nominal`) or a challenge activation table (``n_frames`` of its
         frames, seeded; positions kept, photons drawn from the SNR preset).
     n_frames, seed : int
         Frames and the study seed (the point's own seed derives from it, ``snr`` and ``target``).
     field, psf, camera :
-        Must be those the models were trained with (see :func:`run_point`).
+        Must be those the models were trained with (see :func:`structloc.study.runner.run_point`);
+        ``None`` for the simulation's defaults.
     device : str
         Torch device for rendering and noise.
+    calibration_frames : int
+        MT0 frames per grid point of the count-to-nominal density calibration.
 
     Returns
     -------
