@@ -8,7 +8,10 @@ updates them, and says so.
 The localizers are seeded, untrained tiny networks (not trained, not the shipped models), so the
 check depends on neither the trainer nor the shipped weights: only on the network's architecture
 and initialisation order, the simulation, the decoding, the evaluation and the study itself.
-Torch runs on one CPU thread, so the float sums of the convolutions have one order.
+Torch runs on one CPU thread, so the float sums of the convolutions have one order (one and two
+threads gave the same digests here). The digests were computed with torch 2.13.0+cpu and numpy
+2.4.6 on an AMD EPYC CPU; another torch build or CPU instruction set may sum the network's floats
+differently and change the localization and row digests without any change to structloc.
 """
 
 import hashlib
