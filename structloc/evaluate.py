@@ -38,6 +38,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from .checks import integer_at_least
 from .emitters import Emitters
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "evaluate_per_frame",
     "density_sweep",
     "bootstrap_ci",
+    "paired_difference",
     "axial_profile",
 ]
 
@@ -472,6 +474,39 @@ def density_sweep(cases: Callable[[float], tuple[Emitters, Emitters]] | Iterable
     return pd.DataFrame(rows, columns=columns)
 
 
+# -- bootstrap over frames -----------------------------------------------------------------------
+def _resampled_metrics(stats: Sequence[np.ndarray], n_boot: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """Metrics of ``n_boot`` bootstrap replicates of frames, drawn jointly for every table.
+
+    Each replicate draws as many frames as there are, with replacement (multinomial counts from
+    ``np.random.default_rng(seed)``), and recomputes the metrics of each per-frame statistics
+    table in ``stats`` (all of the same frames, see :func:`frame_statistics`) with the *same*
+    counts, so paired comparisons share their resampling.
+
+    Returns
+    -------
+    list of dict
+        One :func:`metrics_from_sums` dict of arrays (length ``n_boot``) per table.
+    """
+    n = stats[0].shape[0]
+    rng = np.random.default_rng(seed)
+    block = max(1, 2_000_000 // n)  # bound the (replicates x frames) count matrix in memory
+    blocks: list[list[dict[str, np.ndarray]]] = [[] for _ in stats]
+    for start in range(0, n_boot, block):
+        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(block, n_boot - start))
+        for table_blocks, table in zip(blocks, stats):
+            table_blocks.append(metrics_from_sums(counts @ table))
+    return [{k: np.concatenate([b[k] for b in table_blocks]) for k in table_blocks[0]} for table_blocks in blocks]
+
+
+def _percentile_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """Two-sided percentile interval of the finite ``values`` (NaN, NaN if none is finite)."""
+    finite = values[np.isfinite(values)]
+    q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
+    low, high = np.percentile(finite, q) if finite.size else (np.nan, np.nan)
+    return float(low), float(high)
+
+
 def bootstrap_ci(truth: Emitters, pred: Emitters, *, n_boot: int = 1000, confidence: float = 0.95,
                  seed: int = 0, n_frames: int | None = None, **match_kwargs: Any):
     """Bootstrap confidence intervals of the metrics, resampling frames with replacement.
@@ -514,22 +549,40 @@ def bootstrap_ci(truth: Emitters, pred: Emitters, *, n_boot: int = 1000, confide
     if n == 0:
         return pd.DataFrame({"estimate": [float(estimate[k]) for k in names], "low": np.nan,
                              "high": np.nan}, index=names)
-    rng = np.random.default_rng(seed)
-    block = max(1, 2_000_000 // n)  # bound the (replicates x frames) count matrix in memory
-    samples = {k: [] for k in names}
-    for start in range(0, n_boot, block):
-        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=min(block, n_boot - start))
-        cols = metrics_from_sums(counts @ stats)
-        for k in names:
-            samples[k].append(cols[k])
-    q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
+    (samples,) = _resampled_metrics([stats], n_boot, seed)
     rows = {}
     for k in names:
-        values = np.concatenate(samples[k])
-        finite = values[np.isfinite(values)]
-        low, high = np.percentile(finite, q) if finite.size else (np.nan, np.nan)
-        rows[k] = {"estimate": float(estimate[k]), "low": float(low), "high": float(high)}
+        low, high = _percentile_interval(samples[k], confidence)
+        rows[k] = {"estimate": float(estimate[k]), "low": low, "high": high}
     return pd.DataFrame.from_dict(rows, orient="index")[["estimate", "low", "high"]]
+
+
+def paired_difference(truth: Emitters, pred_a: Emitters, pred_b: Emitters, *, n_frames: int, n_boot: int = 1000,
+                      confidence: float = 0.95, seed: int = 0) -> dict[str, float]:
+    """Paired bootstrap of ``b - a`` on the same frames: JI difference and RMSE_vol difference (nm).
+
+    Frames are resampled jointly for both localization tables (multinomial counts over the
+    per-frame statistics of :func:`frame_statistics`, as :func:`bootstrap_ci`), so variation
+    shared by both (how crowded a frame happens to be) cancels.
+
+    Returns
+    -------
+    dict
+        ``jaccard_diff`` and ``rmse_vol_diff_nm`` (estimates on all frames) with ``..._ci_low`` /
+        ``..._ci_high`` percentile bounds (for the RMSE, ``rmse_vol_diff_ci_low/high``).
+    """
+    n_frames = integer_at_least("n_frames", n_frames)
+    n_boot = integer_at_least("n_boot", n_boot)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    stats = [frame_statistics(truth, pred, n_frames=n_frames) for pred in (pred_a, pred_b)]
+    full = [metrics_from_sums(s.sum(axis=0)) for s in stats]
+    boot = _resampled_metrics(stats, n_boot, seed)
+    out: dict[str, float] = {}
+    for key, name in (("jaccard", "jaccard_diff"), ("rmse_vol_nm", "rmse_vol_diff")):
+        out[name if key == "jaccard" else "rmse_vol_diff_nm"] = float(full[1][key] - full[0][key])
+        out[f"{name}_ci_low"], out[f"{name}_ci_high"] = _percentile_interval(boot[1][key] - boot[0][key], confidence)
+    return out
 
 
 def axial_profile(truth: Emitters, pred: Emitters, edges_nm: Sequence[float] | None = None,

@@ -294,7 +294,7 @@ def reconstruction_grid(locs: Mapping[tuple[str, str], Emitters], *, snrs: Seque
     Parameters
     ----------
     locs : mapping
-        ``{(row, snr): Emitters}``, e.g. ``df.attrs["locs"]`` of :func:`structloc.study.run_study`.
+        ``{(row, snr): Emitters}``, e.g. :attr:`structloc.study.StudyRun.locs` of :func:`structloc.study.run`.
     snrs : sequence of str, optional
         Columns (default: the SNRs present, high to low).
     rows : sequence of str

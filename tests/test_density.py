@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from structloc.density import (
     mean_nn_distance_nm, mean_nn_distance_per_frame, nearest_neighbor_distances,
     nn_calibration_curve, nominal_density, nominal_density_per_frame, ripley_k, ripley_k_frames,
-    ripley_l, ripley_l_frames,
+    ripley_l, ripley_l_frames, mt0_count_density_for_nominal, mt0_nominal_curve,
 )
 from structloc.emitters import Emitters
 from structloc.field import Field
@@ -229,3 +229,33 @@ def test_nominal_density_empty_and_bad_inputs():
 def test_nominal_density_counts_empty_trailing_frames():
     emitters = sample_frames(CSRSampler(), 100, n_per_frame=40, seed=13)
     assert nominal_density(emitters, n_frames=200) == pytest.approx(nominal_density(emitters) / 2)
+
+
+# -- count density <-> nominal density of MT0 frames -----------------------------------------
+MT0_FIELD = Field()
+
+
+def test_nominal_curve_is_monotone_and_structured_frames_look_denser():
+    counts, nominal = mt0_nominal_curve()
+    assert np.all(np.diff(counts) > 0) and np.all(np.diff(nominal) >= 0)
+    # microtubule positions crowd together: above ~0.3 /um^2 they look denser than their count
+    assert np.all(nominal[counts > 0.3] > counts[counts > 0.3])
+
+@pytest.mark.parametrize("target", [0.38, 2.2, 13.0])
+def test_count_density_inversion_hits_the_target_nominal_density(target):
+    count = mt0_count_density_for_nominal(target)[0]
+    emitters = sample_frames(MT0Sampler(MT0_FIELD), 300, density_per_um2=count, seed=4242)  # not the calibration seed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        measured = nominal_density(emitters, MT0_FIELD, n_frames=300)
+    # measured scatter at 200 frames is <= 4 % (sd); the calibration grid adds a few %
+    assert measured == pytest.approx(target, rel=0.12)
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -1.0, 0.0])
+def test_inversion_rejects_bad_targets(bad):
+    with pytest.raises(ValueError, match="finite and > 0"):
+        mt0_count_density_for_nominal(bad)
+
+def test_inversion_rejects_targets_outside_the_calibration():
+    with pytest.raises(ValueError, match="outside the calibrated range"):
+        mt0_count_density_for_nominal([1.0, 1e4])

@@ -20,7 +20,10 @@ from structloc.evaluate import (
     evaluate_per_frame,
     frame_statistics,
     match,
+    paired_difference,
 )
+from structloc.field import Field
+from structloc.sampling import MT0Sampler, sample_frames
 
 METRIC_KEYS = ["tp", "fp", "fn", "precision", "recall", "jaccard", "rmse_lat_nm", "rmse_ax_nm",
                "rmse_vol_nm", "efficiency_lat", "efficiency_ax", "efficiency_3d"]
@@ -445,3 +448,27 @@ def test_axial_profile_empty_and_bad_edges():
     for edges in ([0.0], [0, 0], [250, -250], [0, np.nan], [[0, 1], [2, 3]]):
         with pytest.raises(ValueError, match="edges_nm"):
             axial_profile(Emitters.empty(), Emitters.empty(), edges_nm=edges)
+
+
+def test_paired_difference_of_identical_tables_is_exactly_zero_and_detects_a_loss():
+    truth = sample_frames(MT0Sampler(Field()), 20, density_per_um2=0.5, seed=3)
+    same = paired_difference(truth, truth, truth, n_frames=20, n_boot=100)
+    assert same["jaccard_diff"] == 0 and same["jaccard_diff_ci_low"] == 0 and same["jaccard_diff_ci_high"] == 0
+    half = truth.take(np.arange(len(truth)) % 2 == 0)  # b misses every other emitter: JI about 0.5
+    loss = paired_difference(truth, truth, half, n_frames=20, n_boot=200)
+    assert loss["jaccard_diff"] == pytest.approx(len(half) / len(truth) - 1)
+    assert loss["jaccard_diff_ci_high"] < 0 and loss["rmse_vol_diff_nm"] == 0
+    with pytest.raises(ValueError, match="confidence"):
+        paired_difference(truth, truth, truth, n_frames=20, confidence=2.0)
+
+
+def test_paired_difference_resamples_as_bootstrap_ci():
+    """One resampling routine: against a perfect table (JI 1 in every replicate), the paired JI
+    difference's interval is bootstrap_ci's JI interval of the other table, minus 1."""
+    truth = sample_frames(MT0Sampler(Field()), 30, density_per_um2=0.5, seed=5)
+    pred = truth.take(np.arange(len(truth)) % 3 != 0)
+    diff = paired_difference(truth, truth, pred, n_frames=30, n_boot=300, seed=9)
+    ci = bootstrap_ci(truth, pred, n_boot=300, seed=9, n_frames=30)
+    assert diff["jaccard_diff"] == pytest.approx(ci.loc["jaccard", "estimate"] - 1, abs=1e-12)
+    assert diff["jaccard_diff_ci_low"] == pytest.approx(ci.loc["jaccard", "low"] - 1, abs=1e-12)
+    assert diff["jaccard_diff_ci_high"] == pytest.approx(ci.loc["jaccard", "high"] - 1, abs=1e-12)

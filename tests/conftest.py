@@ -1,0 +1,26 @@
+"""Shared test tables."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+@pytest.fixture()
+def synthetic_results() -> pd.DataFrame:
+    """Two SNRs, three densities: known gains (see the assertions)."""
+    rows = []
+    for snr in ("high", "low"):
+        for density in (0.5, 5.0, 50.0):
+            decade = np.log10(density / 0.5)  # 0, 1, 2
+            for approach in ("csr", "helix"):
+                helix = approach == "helix"
+                rows.append({
+                    "approach": approach, "snr": snr, "test_set": f"{density:g}", "nominal_density": density,
+                    "jaccard": 0.5 + (0.1 + 0.05 * decade if helix else 0.0) - 0.05 * decade,
+                    "rmse_lat_nm": 30.0 if helix else 40.0, "rmse_ax_nm": 40.0 if helix else 60.0,
+                    "rmse_vol_nm": 50.0 if helix else 72.0, "efficiency_3d": 0.6 if helix else 0.5,
+                    "checkerboard_chi2": 19.0 if helix else 190.0, "checkerboard_dof": 19,
+                    "checkerboard_25nm_chi2": 38.0, "checkerboard_25nm_dof": 19, "command": "x",
+                })
+        rows.append({**rows[-1], "test_set": "LD", "jaccard": 0.0, "rmse_vol_nm": 1e4})  # excluded from means
+    return pd.DataFrame(rows)

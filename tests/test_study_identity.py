@@ -1,0 +1,100 @@
+"""The study's identity check: fixed seeds give byte-identical frames, localizations and rows.
+
+The expected digests were computed from the study code as it was before it was split into the
+``structloc.study`` package (issue 14); any refactor of the study, the simulation or the
+evaluation that keeps behaviour must keep them. A change that is *meant* to change results
+updates them, and says so.
+
+The localizers are seeded, untrained tiny networks (not trained, not the shipped models), so the
+check depends on neither the trainer nor the shipped weights: only on the network's architecture
+and initialisation order, the simulation, the decoding, the evaluation and the study itself.
+Torch runs on one CPU thread, so the float sums of the convolutions have one order (one and two
+threads gave the same digests here). The digests were computed with torch 2.13.0+cpu and numpy
+2.4.6 on an AMD EPYC CPU; another torch build or CPU instruction set may sum the network's floats
+differently and change the localization and row digests without any change to structloc.
+"""
+
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from structloc import Field
+from structloc.camera import EMCCD
+from structloc.heads import head_spec
+from structloc.localize import Localizer
+from structloc.model import LocNet, model_config
+from structloc.study import StudyConfig, run, run_study, simulate_test_set
+
+#: sha256 of the test-set frames (uint16 bytes, C order) of the identity configuration.
+FRAMES_SHA256 = {
+    "0.38": "4095c847d5378d2d67fa3b6e8b3a5d81cd21b6b2040a3d2e91b0a773a1d68159",
+    "LD": "2b22f32b6de9b3f5098e46dd0b08daee9bba3ef00b20f9847ce40c491806d96f",
+}
+#: sha256 of the kept localizations (truth, csr, helix at 0.38 per um^2) and of the result rows.
+LOCS_SHA256 = "f672ecb58184a6500726704a72afecab0e416f531be6c5e9d3b31b0ac335e2aa"
+ROWS_SHA256 = "80ebeec7359288133f97f59e945e4413ecb9aa3e6d892f4136e1f09c334c78c0"
+
+CONFIG = StudyConfig(snrs=("high",), nominal_densities=(0.38,), challenge_sets=("LD",), n_frames=6, seed=11,
+                     n_boot=40, models_dir="identity-models", calibration_frames=40)
+
+
+def _digest(*arrays: np.ndarray) -> str:
+    sha = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        sha.update(f"{array.dtype.str}{array.shape}".encode())
+        sha.update(array.tobytes())
+    return sha.hexdigest()
+
+
+def _emitters_digest(table) -> str:
+    columns = [table.frame, table.x_nm, table.y_nm, table.z_nm, table.photons]
+    return _digest(*columns, *([] if table.score is None else [table.score]))
+
+
+@pytest.fixture()
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _localizer(seed: int) -> Localizer:
+    """A seeded, untrained tiny mixture-head network; threshold 0 keeps every candidate bin it decodes."""
+    torch.manual_seed(seed)
+    model = LocNet(model_config("tiny", input_scale_photons=2000.0, head="mixture"))
+    spec = head_spec("mixture", field=Field(), photon_scale=20000.0)
+    return Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu")
+
+
+def _localizers() -> dict:
+    return {(approach, "high", None): _localizer(seed) for seed, approach in enumerate(CONFIG.approaches)}
+
+
+def _locs_digest(kept: dict) -> str:
+    locs = "".join(_emitters_digest(kept[(row, "high")]) for row in ("truth", "csr", "helix"))
+    return hashlib.sha256(locs.encode()).hexdigest()
+
+
+def test_test_set_frames_are_unchanged(one_thread):
+    for target, expected in FRAMES_SHA256.items():
+        test = simulate_test_set("high", target, n_frames=CONFIG.n_frames, seed=CONFIG.seed,
+                                 calibration_frames=CONFIG.calibration_frames)
+        assert _digest(test.frames) == expected, target
+        assert test.frames.dtype == np.uint16
+
+
+def test_localizations_and_rows_are_unchanged(one_thread):
+    done = run(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
+    assert _locs_digest(done.locs) == LOCS_SHA256
+    assert hashlib.sha256(done.results.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256
+
+
+def test_run_study_keeps_the_same_localizations_in_attrs(one_thread):
+    """The table-only form that chapter 6 reads (``df.attrs["locs"]``) gives the same digests."""
+    df = run_study(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
+    assert _locs_digest(df.attrs["locs"]) == LOCS_SHA256
+    assert hashlib.sha256(df.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256
