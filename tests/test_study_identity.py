@@ -12,6 +12,10 @@ Torch runs on one CPU thread, so the float sums of the convolutions have one ord
 threads gave the same digests here). The digests were computed with torch 2.13.0+cpu and numpy
 2.4.6 on an AMD EPYC CPU; another torch build or CPU instruction set may sum the network's floats
 differently and change the localization and row digests without any change to structloc.
+
+The frames use the PSF centred on its emitter (``AstigmaticPSF().without_drift()``), the model the
+digests were computed with before the PSF gained its centre drift: this also checks that a PSF
+without drift reproduces the earlier model exactly.
 """
 
 import hashlib
@@ -25,7 +29,11 @@ from structloc.camera import EMCCD
 from structloc.heads import head_spec
 from structloc.localize import Localizer
 from structloc.model import LocNet, model_config
+from structloc.psf import AstigmaticPSF
 from structloc.study import StudyConfig, run, run_study, simulate_test_set
+from structloc.train import TrainConfig
+
+CENTRED = AstigmaticPSF().without_drift()
 
 #: sha256 of the test-set frames (uint16 bytes, C order) of the identity configuration.
 FRAMES_SHA256 = {
@@ -62,16 +70,21 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def _localizer(seed: int) -> Localizer:
-    """A seeded, untrained tiny mixture-head network; threshold 0 keeps every candidate bin it decodes."""
+def _localizer(seed: int, approach: str) -> Localizer:
+    """A seeded, untrained tiny mixture-head network; threshold 0 keeps every candidate bin it decodes.
+    Its record says it was trained on the centred PSF, so the study simulates its frames with it."""
     torch.manual_seed(seed)
     model = LocNet(model_config("tiny", input_scale_photons=2000.0, head="mixture"))
     spec = head_spec("mixture", field=Field(), photon_scale=20000.0)
-    return Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu")
+    localizer = Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu")
+    record = TrainConfig(sampler=approach, snr="high", psf=CENTRED).to_dict()
+    del record["seed"]  # untrained: the study's rows say "no training seed", as before
+    localizer.info = {"config": record}
+    return localizer
 
 
 def _localizers() -> dict:
-    return {(approach, "high", None): _localizer(seed) for seed, approach in enumerate(CONFIG.approaches)}
+    return {(approach, "high", None): _localizer(seed, approach) for seed, approach in enumerate(CONFIG.approaches)}
 
 
 def _locs_digest(kept: dict) -> str:
@@ -82,7 +95,7 @@ def _locs_digest(kept: dict) -> str:
 def test_test_set_frames_are_unchanged(one_thread):
     for target, expected in FRAMES_SHA256.items():
         test = simulate_test_set("high", target, n_frames=CONFIG.n_frames, seed=CONFIG.seed,
-                                 calibration_frames=CONFIG.calibration_frames)
+                                 calibration_frames=CONFIG.calibration_frames, psf=CENTRED)
         assert _digest(test.frames) == expected, target
         assert test.frames.dtype == np.uint16
 
