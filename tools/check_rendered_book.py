@@ -18,7 +18,7 @@ some errors, e.g. scripts that fetch) and loaded at a 1280 px wide window. Each 
   inside the article reaches past the article's edges without an ancestor inside the article that
   clips or scrolls it. A code cell or table that scrolls in its own box is not page overflow.
 
-One full-page PNG screenshot per chapter (``book/*.html`` except the bibliography) goes to
+One full-page PNG screenshot (1280 px wide) per chapter (``book/*.html`` except the bibliography) goes to
 ``--screenshots``. Problems are printed one a line, ``page: problem``, and the exit status is 1
 when there are any.
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
+import io
 import http.server
 import re
 import shutil
@@ -47,6 +48,7 @@ NOT_CHAPTERS = {"bibliography"}
 WIDTH, HEIGHT = 1280, 900
 PAGE_TIMEOUT_S = 30
 IMAGE_WAIT_S = 10
+SCREENSHOT_TILE_PX = 4000
 
 # Every image loads eagerly; resolves once each local image has finished (or after a timeout).
 WAIT_IMAGES_JS = """
@@ -114,6 +116,11 @@ for (const el of article.querySelectorAll("*")) {
   result.overflow.push(`${describe(el)} spans ${Math.round(r.left - box.left)}..` +
                        `${Math.round(r.right - box.left)} px of a ${Math.round(box.width)} px article`);
 }
+// Not problems, counted for the summary: code boxes and tables a reader must scroll sideways.
+result.scrolling = Array.from(article.querySelectorAll("pre"))
+  .filter(el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1).length;
+result.wide_tables = Array.from(article.querySelectorAll("table"))
+  .filter(el => el.getBoundingClientRect().width > box.width + 1).length;
 return result;
 """
 
@@ -190,16 +197,40 @@ def raw_markup(text: str) -> list[str]:
 
 
 def full_page_png(chrome) -> bytes:
-    """A PNG of the whole page at the window's width (Chrome DevTools protocol)."""
-    height = chrome.execute_script("return document.documentElement.scrollHeight")
-    shot = chrome.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": WIDTH, "height": min(int(height), 16000), "scale": 1}})
-    return base64.b64decode(shot["data"])
+    """A PNG of the whole page at the window's width (Chrome DevTools protocol).
+
+    The viewport is made as tall as the page (so the layout is the one a reader scrolls
+    through) and captured in tiles, which Pillow joins: one capture is limited to 16384 px.
+    """
+    from PIL import Image
+
+    height = int(chrome.execute_script("return document.documentElement.scrollHeight"))
+    chrome.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False})
+    try:
+        tiles = []
+        for top in range(0, height, SCREENSHOT_TILE_PX):
+            clip = {"x": 0, "y": top, "width": WIDTH, "height": min(SCREENSHOT_TILE_PX, height - top), "scale": 1}
+            shot = chrome.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "clip": clip})
+            tiles.append(Image.open(io.BytesIO(base64.b64decode(shot["data"]))))
+    finally:
+        chrome.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    page = Image.new("RGB", (WIDTH, sum(tile.height for tile in tiles)), "white")
+    top = 0
+    for tile in tiles:
+        page.paste(tile, (0, top))
+        top += tile.height
+    out = io.BytesIO()
+    page.save(out, format="PNG")
+    return out.getvalue()
 
 
-def check_page(chrome, base: str, rel: str, screenshot: Path | None) -> tuple[list[str], int]:
-    """Problems of one page (relative path ``rel``) and its number of blocked external loads."""
+def check_page(chrome, base: str, rel: str, screenshot: Path | None) -> tuple[list[str], dict]:
+    """Problems of one page (relative path ``rel``) and counts for the summary line.
+
+    The counts: blocked external loads, and code boxes and tables that scroll sideways in their
+    own boxes (not problems, but a reader then sees clipped lines).
+    """
     chrome.get_log("browser")  # drop what the previous page left
     chrome.get(base + rel)
     chrome.execute_async_script(WAIT_IMAGES_JS, IMAGE_WAIT_S)
@@ -215,7 +246,8 @@ def check_page(chrome, base: str, rel: str, screenshot: Path | None) -> tuple[li
     problems += [f"outside the content column (unbalanced raw HTML?): {what}" for what in found["outside"]]
     if screenshot is not None:
         screenshot.write_bytes(full_page_png(chrome))
-    return [f"{rel}: {p}" for p in problems], external
+    return [f"{rel}: {p}" for p in problems], {"external": external, "scrolling": found["scrolling"],
+                                              "wide_tables": found["wide_tables"]}
 
 
 def pages(html_dir: Path) -> list[str]:
@@ -238,10 +270,11 @@ def check_book(html_dir: Path, screenshots: Path | None, browser: str, driver: s
                 chapter = rel.startswith("book/") and stem not in NOT_CHAPTERS
                 shot = screenshots / f"{stem}.png" if screenshots is not None and chapter else None
                 start = time.perf_counter()
-                found, external = check_page(chrome, base, rel, shot)
+                found, counts = check_page(chrome, base, rel, shot)
                 problems += found
-                print(f"{rel:40s} {len(found):3d} problems  {external:2d} external loads blocked  "
-                      f"{time.perf_counter() - start:4.1f} s")
+                print(f"{rel:34s} {len(found):2d} problems, {counts['external']:2d} external loads blocked; "
+                      f"scroll sideways: {counts['scrolling']:2d} code boxes, {counts['wide_tables']:2d} tables "
+                      f"({time.perf_counter() - start:4.1f} s)")
         finally:
             chrome.quit()
     return problems, len(rels)
