@@ -88,7 +88,8 @@ def make_environment(tmp: Path) -> Path:
         (source / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / rel, source / rel)
     env_dir = tmp / "venv"
-    run([sys.executable, "-m", "venv", "--system-site-packages", str(env_dir)])
+    # No pip of its own: the system site-packages lend theirs, which installs into the venv.
+    run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
     run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
          str(source)], cwd=tmp)
