@@ -6,8 +6,8 @@ some errors, e.g. scripts that fetch) and loaded at a 1280 px wide window. Each 
 
 - a JavaScript console error (severity SEVERE) from the page itself. Resources on other hosts
   (CDN scripts such as MathJax and the widget manager, the Colab badge) are blocked, so the check
-  is the same online and offline; their blocked loads are counted, not reported. So is the
-  browser's own request for ``/favicon.ico``, which the book does not declare;
+  is the same online and offline (and does not test them); their blocked loads are counted, not
+  reported. Nor is the browser's own request for ``/favicon.ico`` (the book declares no icon);
 - a broken image: a local ``<img>`` that finished loading with ``naturalWidth`` 0 (images are
   forced to load eagerly first, so lazy ones below the fold are checked too);
 - raw MyST markup in the text a reader gets (collapsed solutions included, code excluded):
@@ -18,9 +18,10 @@ some errors, e.g. scripts that fetch) and loaded at a 1280 px wide window. Each 
   inside the article reaches past the article's edges without an ancestor inside the article that
   clips or scrolls it. A code cell or table that scrolls in its own box is not page overflow.
 
-One full-page PNG screenshot (1280 px wide) per chapter (``book/*.html`` except the bibliography) goes to
-``--screenshots``. Problems are printed one a line, ``page: problem``, and the exit status is 1
-when there are any.
+One full-page PNG screenshot (1280 px wide) per chapter (``book/*.html`` except the
+bibliography) goes to ``--screenshots``: look at them. With MathJax blocked they show the TeX
+source of formulas, which readers online see typeset. Problems are printed one a line,
+``page: problem``, and the exit status is 1 when there are any.
 
 Usage: python tools/check_rendered_book.py [_build/html] [--screenshots DIR]
 """
@@ -30,8 +31,8 @@ from __future__ import annotations
 import argparse
 import base64
 import functools
-import io
 import http.server
+import io
 import re
 import shutil
 import sys
