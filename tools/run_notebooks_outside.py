@@ -122,7 +122,8 @@ def execute(notebook: Path, workdir: Path) -> str | None:
     except CellExecutionError as error:
         cell = next((i for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
                      if o.get("output_type") == "error"), None)
-        where = "the probe cell" if cell == 0 else f"code cell {cell}" if cell is not None else "a cell"
+        # The probe is cell 0, so ``cell`` is also the chapter's own cell number counted from 1.
+        where = "the probe cell" if cell == 0 else f"cell {cell} of {notebook.name} (from 1)" if cell else "a cell"
         return f"{where}: {error.ename}: {' '.join(str(error.evalue).split())[:300]}"
     except Exception as error:  # a dead kernel, a timeout: still one line
         return f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
