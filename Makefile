@@ -1,6 +1,9 @@
 # structloc: two commands set up a fresh machine.
 #   make book   install everything, execute every chapter (quick mode) and build the HTML book
 #   make test   install everything and run the test suite
+# Checks CI runs after `make book` (not part of it, so `make book` needs no browser):
+#   make check-book      the built pages in headless Chromium (needs chromium + chromedriver)
+#   make check-outside   every chapter executed outside the repository, package installed non-editable
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 # A CPU build of torch where none is installed. On a machine whose pip does not serve a CPU
@@ -9,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 STRUCTLOC_MODE ?= quick
 
-.PHONY: install torch book test sync-notebooks check-notebooks benchmarks clean
+.PHONY: install torch book test sync-notebooks check-notebooks check-book check-outside benchmarks clean
 
 torch:
 	@$(PYTHON) -c "import torch" 2>/dev/null && echo "torch already installed: keeping it" || \
@@ -32,6 +35,13 @@ sync-notebooks:
 
 check-notebooks:
 	$(PYTHON) tools/check_notebooks.py
+
+# Console errors, broken images, raw MyST text, sideways overflow; one screenshot per chapter.
+check-book:
+	$(PYTHON) tools/check_rendered_book.py _build/html --screenshots _build/screenshots
+
+check-outside:
+	env STRUCTLOC_MODE=quick $(PYTHON) tools/run_notebooks_outside.py
 
 benchmarks: install
 	$(PYTHON) benchmarks/bench_simulate.py

@@ -1,0 +1,172 @@
+#!/usr/bin/env python
+"""Execute every chapter notebook outside the repository, with structloc installed as a user would.
+
+What a reader gets in Colab is the package installed from the repository (not editable: its
+data and shipped models come from the wheel) and a working directory that is the book's folder of
+a fresh clone. This script reproduces that away from the checkout:
+
+1. a virtual environment in a temporary directory (``--system-site-packages``, so torch and the
+   book's other dependencies are the ones already installed) and, inside it,
+   ``pip install --no-deps --no-build-isolation --no-index`` of a copy of the package's sources
+   (``pyproject.toml``, ``README.md``, ``structloc/``): a regular, non-editable install;
+2. for each ``book/*.ipynb``: a fresh temporary working directory holding the notebook and the
+   book folder's data that the chapters read (``results/``: what the Colab set-up cell's clone
+   provides), and nothing else of the repository;
+3. execution with nbclient in a kernel of that environment's Python, quick mode, with
+   ``PYTHONPATH`` removed. A first cell (added to the copy) checks that ``structloc`` is imported
+   from the environment and that no path of the repository is on ``sys.path``.
+
+A chapter that fails here would fail for a reader (a path relative to the repository, data that
+the wheel does not ship, ...). Prints one line per chapter and exits 1 if any failed.
+
+Usage: python tools/run_notebooks_outside.py [CHAPTER.ipynb ...] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+#: What the wheel is built from.
+PACKAGE_SOURCES = ("pyproject.toml", "README.md", "structloc")
+#: The book folder's data that chapters read relative to their working directory.
+BOOK_DATA = ("results",)
+KERNEL = "structloc-outside"
+CELL_TIMEOUT_S = 900
+
+PROBE = """\
+# Added by tools/run_notebooks_outside.py: structloc must come from the installed wheel.
+import os, sys, structloc
+_repo = os.path.realpath({repo!r})
+_pkg = os.path.realpath(structloc.__file__)
+assert _pkg.startswith(os.path.realpath(sys.prefix) + os.sep), f"structloc imported from {{_pkg}}"
+assert not _pkg.startswith(_repo + os.sep), f"structloc imported from the repository: {{_pkg}}"
+_on_path = [p for p in sys.path if p and os.path.realpath(p).startswith(_repo)]
+assert not _on_path, f"repository paths on sys.path: {{_on_path}}"
+assert not os.getcwd().startswith(_repo), f"working directory inside the repository: {{os.getcwd()}}"
+del _repo, _pkg, _on_path
+"""
+
+
+def run(cmd: list[str], **kwargs) -> None:
+    """Run a command quietly; on failure raise with its output's last lines."""
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode != 0:
+        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
+        raise RuntimeError(f"{' '.join(cmd[:4])} ... failed (exit {done.returncode}):\n{tail}")
+
+
+def package_files(root: Path = ROOT) -> list[Path]:
+    """Files of :data:`PACKAGE_SOURCES` that git tracks or does not ignore (all of them outside git)."""
+    try:
+        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--",
+                                 *PACKAGE_SOURCES], cwd=root, capture_output=True, check=True).stdout
+        return sorted({Path(p) for p in listed.decode().split("\0") if p and (root / p).is_file()})
+    except (OSError, subprocess.CalledProcessError):
+        return sorted(p.relative_to(root) for name in PACKAGE_SOURCES
+                      for p in ([root / name] if (root / name).is_file() else (root / name).rglob("*"))
+                      if p.is_file() and "__pycache__" not in p.parts)
+
+
+def make_environment(tmp: Path) -> Path:
+    """A venv in ``tmp`` with structloc installed non-editable; return its Python."""
+    source = tmp / "src"
+    for rel in package_files():
+        (source / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, source / rel)
+    env_dir = tmp / "venv"
+    # No pip of its own: the system site-packages lend theirs, which installs into the venv.
+    run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(env_dir)])
+    python = env_dir / "bin" / "python"
+    run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--no-index",
+         str(source)], cwd=tmp)
+    return python
+
+
+def install_kernel(tmp: Path, python: Path) -> Path:
+    """A kernel spec running ``python``, in a Jupyter data directory under ``tmp`` (returned)."""
+    data = tmp / "jupyter"
+    spec = data / "kernels" / KERNEL
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "structloc (installed, outside the repository)", "language": "python"}))
+    return data
+
+
+def execute(notebook: Path, workdir: Path) -> str | None:
+    """Execute a copy of ``notebook`` in ``workdir``; None on success, else the error in one line."""
+    workdir.mkdir(parents=True)
+    for name in BOOK_DATA:
+        if (notebook.parent / name).exists():
+            shutil.copytree(notebook.parent / name, workdir / name)
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(PROBE.format(repo=str(ROOT))))
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=KERNEL,
+                            resources={"metadata": {"path": str(workdir)}})
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        cell = next((i for i, c in enumerate(nb.cells) for o in c.get("outputs", [])
+                     if o.get("output_type") == "error"), None)
+        # The probe is cell 0, so ``cell`` is also the chapter's own cell number counted from 1.
+        where = "the probe cell" if cell == 0 else f"cell {cell} of {notebook.name} (from 1)" if cell else "a cell"
+        return f"{where}: {error.ename}: {' '.join(str(error.evalue).split())[:300]}"
+    except Exception as error:  # a dead kernel, a timeout: still one line
+        return f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"
+    finally:
+        nbformat.write(nb, workdir / notebook.name)  # the executed copy, for --keep
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every book/*.ipynb")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory and print it")
+    args = parser.parse_args(argv)
+    notebooks = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
+    if not notebooks:
+        print(f"run_notebooks_outside: no notebooks in {BOOK}", file=sys.stderr)
+        return 1
+    tmp = Path(tempfile.mkdtemp(prefix="structloc-outside-"))
+    for name in ("PYTHONPATH", "MPLBACKEND"):  # the kernels inherit this environment
+        os.environ.pop(name, None)
+    os.environ["STRUCTLOC_MODE"] = "quick"
+    failed = []
+    try:
+        start = time.perf_counter()
+        python = make_environment(tmp)
+        os.environ["JUPYTER_PATH"] = str(install_kernel(tmp, python))
+        print(f"structloc installed (non-editable) in {tmp / 'venv'} in {time.perf_counter() - start:.0f} s")
+        for notebook in notebooks:
+            start = time.perf_counter()
+            error = execute(notebook, tmp / "run" / notebook.stem)
+            seconds = time.perf_counter() - start
+            print(f"{notebook.name:36s} {'ok' if error is None else 'FAILED':6s} {seconds:5.0f} s", flush=True)
+            if error is not None:
+                failed.append(f"{notebook.name}: {error}")
+    finally:
+        if args.keep:
+            print(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
