@@ -165,6 +165,10 @@ class InterpolatedPSF:
         return cls(templates=_bead_templates(_centred_beads(calibration), beads, z_window_slices),
                    z_nm=calibration.z_nm, pixel_nm=calibration.pixel_nm)
 
+    def __repr__(self) -> str:
+        return (f"InterpolatedPSF({self.templates.shape[0]} slices, z {self.z_nm[0]:g} to {self.z_nm[-1]:g} nm, "
+                f"{self.size_px} x {self.size_px} px of {self.pixel_nm:g} nm)")
+
     @property
     def size_px(self) -> int:
         """Side of the templates in pixels."""

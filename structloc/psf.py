@@ -12,6 +12,10 @@ with ``x_lo, x_hi`` the edges of the column in nm (and likewise for rows), and
 separately for x and y. Because the Gaussian is separable, a frame with E emitters is the matrix
 product ``Py^T @ diag(N) @ Px`` of an (E x H) and an (E x W) profile matrix: exact (no patch
 truncation), memory O(E (H + W)) instead of O(E H W), and one batched matmul on any device.
+
+:func:`render` and :func:`render_padded` take any model of the :class:`PSF` protocol (a
+``render_padded`` method): this Gaussian, or the bead stack itself
+(:class:`structloc.interpolated_psf.InterpolatedPSF`).
 """
 
 from __future__ import annotations

@@ -41,6 +41,9 @@ def test_templates_are_normalised_non_negative_and_on_the_stack_grid(psf, calibr
     assert psf.templates.shape == (151, 31, 31) and psf.size_px == 31
     assert np.allclose(psf.templates.sum(axis=(1, 2)), 1.0) and psf.templates.min() >= 0
     assert np.array_equal(psf.z_nm, calibration.z_nm) and psf.pixel_nm == 100.0
+    assert repr(psf) == "InterpolatedPSF(151 slices, z -750 to 750 nm, 31 x 31 px of 100 nm)"
+    with pytest.raises(ValueError, match="read-only"):
+        psf.templates[0, 0, 0] = 1.0
 
 
 def test_an_emitter_well_inside_the_frame_renders_to_its_photons(psf):
