@@ -158,10 +158,7 @@ class InterpolatedPSF:
         -------
         InterpolatedPSF
         """
-        calibration = fit_bead_stack() if calibration is None else calibration
-        if not isinstance(calibration, BeadCalibration):
-            raise TypeError(f"calibration must be a BeadCalibration (from fit_bead_stack), "
-                            f"got {type(calibration).__name__}")
+        calibration = _calibration(calibration)
         return cls(templates=_bead_templates(_centred_beads(calibration), beads, z_window_slices),
                    z_nm=calibration.z_nm, pixel_nm=calibration.pixel_nm)
 
@@ -190,26 +187,27 @@ class InterpolatedPSF:
         height, width = field.height_px, field.width_px
         coef = self._coefficients_on(x_nm.device, x_nm.dtype)  # (n_z, P, P)
         n_z, size = coef.shape[0], coef.shape[-1]
-        patch = size + 3  # columns reached by the 4-tap spline from P coefficients
+        patch = size + 3  # Q: columns reached by the 4-tap spline from P coefficients
         margin = patch
         buf_h, buf_w = height + 2 * margin, width + 2 * margin
         out = torch.zeros((n_batch, buf_h, buf_w), dtype=x_nm.dtype, device=x_nm.device)
         frame, slot = torch.nonzero(photons != 0, as_tuple=True)
-        # pixel-centre coordinates (pixel k has its centre at k); the patch's column 0 is frame
-        # column floor(x) - P // 2 - 1 (coefficient P // 2 sits on the emitter)
+        # pixel-centre coordinates (pixel k has its centre at k); coefficient P // 2 sits on the
+        # emitter, so the patch starts at frame column floor(x) - P // 2 - 1 (and likewise rows)
         x = x_nm[frame, slot] / self.pixel_nm - 0.5
         y = y_nm[frame, slot] / self.pixel_nm - 0.5
         col0, row0 = torch.floor(x), torch.floor(y)
-        inside = (col0 - size // 2 - 1 > -patch) & (col0 - size // 2 - 1 < width)
-        inside &= (row0 - size // 2 - 1 > -patch) & (row0 - size // 2 - 1 < height)
-        frame, slot, x, y, col0, row0 = (t[inside] for t in (frame, slot, x, y, col0, row0))
+        left, top = col0 - (size // 2 + 1), row0 - (size // 2 + 1)
+        inside = (left > -patch) & (left < width) & (top > -patch) & (top < height)
+        frame, slot, x, y, col0, row0, left, top = (t[inside] for t in (frame, slot, x, y, col0, row0, left, top))
         z_grid = torch.tensor(np.array(self.z_nm), dtype=x_nm.dtype, device=x_nm.device)
         z = z_nm[frame, slot].clamp(z_grid[0], z_grid[-1])
-        upper = torch.searchsorted(z_grid, z.contiguous()).clamp(1, max(n_z - 1, 1))
-        lower = upper - 1
         if n_z == 1:
-            upper, weight = lower, torch.zeros_like(z)
+            lower = upper = torch.zeros_like(frame)
+            weight = torch.zeros_like(z)
         else:
+            upper = torch.searchsorted(z_grid, z.contiguous()).clamp(1, n_z - 1)
+            lower = upper - 1
             weight = (z - z_grid[lower]) / (z_grid[upper] - z_grid[lower])
         taps = torch.arange(patch, device=x_nm.device)
         for start in range(0, frame.numel(), _EMITTER_CHUNK):
@@ -220,12 +218,19 @@ class InterpolatedPSF:
             image = _four_taps(along_x, _cubic_bspline_weights(y[part] - row0[part]), patch, dim=1).clamp_(min=0)
             scale = photons[frame[part], slot[part]] / image.sum(dim=(1, 2)).clamp_(min=1e-30)
             image *= scale[:, None, None]  # (N, Q, Q), each patch sums to its photons
-            top = (row0[part] - size // 2 - 1 + margin).long()
-            left = (col0[part] - size // 2 - 1 + margin).long()
-            rows = (frame[part] * buf_h + top)[:, None] + taps  # (N, Q)
-            index = (rows[:, :, None] * buf_w + (left[:, None] + taps)[:, None, :]).reshape(-1)
+            rows = (frame[part] * buf_h + top[part].long() + margin)[:, None] + taps  # (N, Q)
+            columns = (left[part].long() + margin)[:, None] + taps
+            index = (rows[:, :, None] * buf_w + columns[:, None, :]).reshape(-1)
             out.view(-1).index_put_((index,), image.reshape(-1), accumulate=True)
         return out[:, margin:margin + height, margin:margin + width].contiguous()
+
+
+def _calibration(calibration) -> BeadCalibration:
+    """The shipped stack's calibration for None; a one-line TypeError for anything else."""
+    calibration = fit_bead_stack() if calibration is None else calibration
+    if not isinstance(calibration, BeadCalibration):
+        raise TypeError(f"calibration must be a BeadCalibration (from fit_bead_stack), got {type(calibration).__name__}")
+    return calibration
 
 
 def _centred_beads(calibration: BeadCalibration) -> np.ndarray:
@@ -318,9 +323,7 @@ def psf_residuals(calibration: BeadCalibration | None = None) -> PSFResiduals:
     -------
     PSFResiduals
     """
-    calibration = fit_bead_stack() if calibration is None else calibration
-    if not isinstance(calibration, BeadCalibration):
-        raise TypeError(f"calibration must be a BeadCalibration (from fit_bead_stack), got {type(calibration).__name__}")
+    calibration = _calibration(calibration)
     rois = calibration.roi_photons
     n_z, n_beads, size, _ = rois.shape
     if n_beads < 2:
