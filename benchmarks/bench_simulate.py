@@ -2,7 +2,9 @@
 
 Prints a markdown table. For E emitters per frame (64 x 64 frames, challenge EMCCD, high SNR) and
 each batch size: median frames/s over several runs of (a) the EMCCD noise step alone, (b) the PSF
-rendering alone, (c) the full ``simulate_frames``; the ratio full/noise-alone; and a naive
+rendering alone, with the Gaussian and with the interpolated bead-stack PSF
+(:class:`structloc.interpolated_psf.InterpolatedPSF`), (c) the full ``simulate_frames``; the
+ratio full/noise-alone; and a naive
 reference (per-emitter 2-D patch rendering with numpy + numpy EMCCD noise) measured in the same
 run. Other processes may share the CPU: the load average is printed with the table.
 
@@ -22,6 +24,7 @@ import torch
 from structloc.camera import EMCCD
 from structloc.emitters import Emitters
 from structloc.field import Field
+from structloc.interpolated_psf import InterpolatedPSF
 from structloc.psf import AstigmaticPSF, render_padded
 from structloc.simulate import simulate_frames
 
@@ -79,7 +82,8 @@ def reference_frames(em: Emitters, n_frames: int, psf: AstigmaticPSF, field: Fie
     return np.clip(np.floor(e / cam.e_per_adu) + cam.baseline_adu, 0, cam.max_adu)
 
 
-def bench(device: torch.device, n_emit: int, batch: int, repeats: int, reference: bool) -> dict:
+def bench(device: torch.device, n_emit: int, batch: int, repeats: int, reference: bool,
+          interpolated: InterpolatedPSF) -> dict:
     field, psf, cam = Field(), AstigmaticPSF(), EMCCD()
     rng = np.random.default_rng(0)
     em = _emitters(batch, n_emit, field, rng)
@@ -91,6 +95,8 @@ def bench(device: torch.device, n_emit: int, batch: int, repeats: int, reference
     row = {
         "noise": batch / _median_seconds(lambda: cam.expose(expected, gen), repeats, sync),
         "render": batch / _median_seconds(lambda: render_padded(*padded, psf=psf, field=field), repeats, sync),
+        "interpolated": batch / _median_seconds(
+            lambda: render_padded(*padded, psf=interpolated, field=field), repeats, sync),
         "full": batch / _median_seconds(
             lambda: simulate_frames(em, batch, snr="high", camera=cam, psf=psf, field=field,
                                     generator=gen, device=device), repeats, sync),
@@ -117,20 +123,24 @@ def main() -> None:
     if len(devices) > 1:
         print(f"GPU: {torch.cuda.get_device_name(0)}")
     print()
+    interpolated = InterpolatedPSF.from_beads()
     print("| device | batch | emitters/frame | noise alone (frames/s) | render alone (frames/s) "
+          "| render, interpolated PSF (frames/s) "
           "| full simulate_frames (frames/s) | full / noise | naive reference (frames/s) |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for device in devices:
         for batch in args.batches:
             full_cost = {}
             for n_emit in args.emitters:
-                row = bench(device, n_emit, batch, args.repeats, reference=device.type == "cpu" and batch <= 256)
+                row = bench(device, n_emit, batch, args.repeats, reference=device.type == "cpu" and batch <= 256,
+                            interpolated=interpolated)
                 full_cost[n_emit] = 1.0 / row["full"]
                 ref = f"{row['reference']:.0f}" if "reference" in row else "-"
                 print(f"| {device.type} | {batch} | {n_emit} | {row['noise']:.0f} | {row['render']:.0f} | "
-                      f"{row['full']:.0f} | {row['full'] / row['noise']:.2f} | {ref} |", flush=True)
+                      f"{row['interpolated']:.0f} | {row['full']:.0f} | {row['full'] / row['noise']:.2f} | {ref} |",
+                      flush=True)
             lo, hi = min(full_cost), max(full_cost)
-            print(f"| {device.type} | {batch} | cost {hi} vs {lo} | | | "
+            print(f"| {device.type} | {batch} | cost {hi} vs {lo} | | | | "
                   f"{full_cost[hi] / full_cost[lo]:.2f}x | | |", flush=True)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"\nload average after: {load[0]:.2f} (on {os.cpu_count()} cores; other processes inflate times)")

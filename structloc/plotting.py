@@ -233,12 +233,15 @@ def z_montage(
     cmap: str = "magma",
     title: str | None = None,
 ) -> Figure:
-    """Bead images vs PSF model at a few axial positions: rows measured, model, residual.
+    """Bead images vs PSF model(s) at a few axial positions: rows measured, model(s), residual(s).
 
     Parameters
     ----------
-    measured, model : array_like, shape (n, H, W)
-        Measured bead crops and the model's expected images at the same z (same units).
+    measured : array_like, shape (n, H, W)
+        Measured bead crops.
+    model : array_like, shape (n, H, W), or mapping of str -> such arrays
+        The model's expected images at the same z (same units); several models by row label
+        (one image row and one residual row each, residuals on one shared colour scale).
     z_nm : sequence of float, length n
         Axial position of each column, in nm.
     pixel_nm : float
@@ -249,32 +252,37 @@ def z_montage(
     matplotlib.figure.Figure
     """
     measured = np.asarray(measured, dtype=float)
-    model = np.asarray(model, dtype=float)
-    if measured.ndim != 3 or measured.shape != model.shape:
-        raise ValueError(
-            f"measured and model must both have shape (n, H, W); got {measured.shape} and {model.shape}"
-        )
+    single = not isinstance(model, Mapping)
+    models = {"model": model} if single else dict(model)
+    models = {label: np.asarray(images, dtype=float) for label, images in models.items()}
+    for label, images in models.items():
+        if measured.ndim != 3 or measured.shape != images.shape:
+            raise ValueError(f"measured and {label} must both have shape (n, H, W); "
+                             f"got {measured.shape} and {images.shape}")
     if len(z_nm) != measured.shape[0] or measured.shape[0] == 0:
         raise ValueError(f"z_nm has {len(z_nm)} entries for {measured.shape[0]} images")
     n, h, w = measured.shape
-    fig, axes = plt.subplots(3, n, figsize=(1.5 * n + 1.2, 4.9), squeeze=False, constrained_layout=True)
-    residual = measured - model
-    rmax = float(np.abs(residual).max()) or 1.0
-    rows = (("bead", measured, cmap, None, None), ("model", model, cmap, None, None),
-            ("residual", residual, "RdBu_r", -rmax, rmax))
-    for r, (label, stack, row_cmap, lo, hi) in enumerate(rows):
+    residuals = {label: measured - images for label, images in models.items()}
+    rmax = max(float(np.abs(r).max()) for r in residuals.values()) or 1.0
+    brightest = np.max([measured.max(axis=(1, 2))] + [m.max(axis=(1, 2)) for m in models.values()], axis=0)
+    rows = [("bead", measured, cmap, None)]
+    rows += [(label, images, cmap, None) for label, images in models.items()]
+    rows += [("residual" if single else f"{label} residual", r, "RdBu_r", rmax) for label, r in residuals.items()]
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.5 * n + 1.2, 1.63 * len(rows)), squeeze=False,
+                             constrained_layout=True)
+    for r, (label, stack, row_cmap, symmetric) in enumerate(rows):
         for c in range(n):
             ax = axes[r, c]
-            lo_c, hi_c = (lo, hi) if lo is not None else (0.0, float(max(measured[c].max(), model[c].max())))
-            image = ax.imshow(stack[c], cmap=row_cmap, vmin=lo_c, vmax=hi_c, interpolation="nearest")
+            lo, hi = (-symmetric, symmetric) if symmetric is not None else (0.0, float(brightest[c]))
+            image = ax.imshow(stack[c], cmap=row_cmap, vmin=lo, vmax=hi, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(f"z = {z_nm[c]:+.0f} nm", fontsize=9)
             if c == 0:
-                ax.set_ylabel(label)
-        if r == 2:
-            fig.colorbar(image, ax=axes[r, :], shrink=0.9, label="residual")
+                ax.set_ylabel(label, fontsize=9)
+    first_residual = 1 + len(models)
+    fig.colorbar(image, ax=axes[first_residual:, :], shrink=0.9, label="residual")
     bar_px = 500.0 / pixel_nm
     axes[0, 0].plot([1, 1 + bar_px], [h - 2, h - 2], color="white", lw=2)
     axes[0, 0].text(1 + bar_px / 2, h - 3, "500 nm", color="white", ha="center", va="bottom", fontsize=7)

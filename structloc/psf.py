@@ -12,12 +12,17 @@ with ``x_lo, x_hi`` the edges of the column in nm (and likewise for rows), and
 separately for x and y. Because the Gaussian is separable, a frame with E emitters is the matrix
 product ``Py^T @ diag(N) @ Px`` of an (E x H) and an (E x W) profile matrix: exact (no patch
 truncation), memory O(E (H + W)) instead of O(E H W), and one batched matmul on any device.
+
+:func:`render` and :func:`render_padded` take any model of the :class:`PSF` protocol (a
+``render_padded`` method): this Gaussian, or the bead stack itself
+(:class:`structloc.interpolated_psf.InterpolatedPSF`).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -26,8 +31,8 @@ from .drift import drift_curve, drift_slope
 from .emitters import Emitters
 from .field import Field
 
-__all__ = ["AstigmaticPSF", "BEAD_DRIFT_X_NM", "BEAD_DRIFT_Y_NM", "BEAD_DRIFT_Z_NM", "render", "render_padded",
-           "pad_by_frame", "pixel_profile"]
+__all__ = ["AstigmaticPSF", "BEAD_DRIFT_X_NM", "BEAD_DRIFT_Y_NM", "BEAD_DRIFT_Z_NM", "PSF", "check_psf", "render",
+           "render_padded", "pad_by_frame", "pixel_profile"]
 
 #: Knots of the centre drift fitted to the shipped bead stack (every 20 nm from -750 to 750 nm):
 #: ``structloc.calibration.fit_bead_stack()`` with its default knot spacing, rounded to 0.1 nm;
@@ -48,6 +53,29 @@ BEAD_DRIFT_Y_NM = (
     -49.9, -54.8, -57.2, -59.8, -66.6, -71.2, -73.3, -76.6, -76.7, -76.5, -79.3, -85.3, -79.7,
     -81.1, -84.9, -86.1, -83, -85.7, -86.7, -87.7, -84.9, -84.2, -90,
 )
+
+
+@runtime_checkable
+class PSF(Protocol):
+    """What the renderer needs of a PSF model: expected photon images of padded emitter tensors.
+
+    Two models implement it: :class:`AstigmaticPSF` (the Gaussian model that training, the CRLB
+    and the shipped models use) and :class:`structloc.interpolated_psf.InterpolatedPSF` (the bead
+    stack itself, for simulating a real microscope's frames). :func:`render`,
+    :func:`render_padded` and :mod:`structloc.simulate` accept either.
+    """
+
+    def render_padded(self, x_nm: torch.Tensor, y_nm: torch.Tensor, z_nm: torch.Tensor, photons: torch.Tensor, *,
+                      field: Field) -> torch.Tensor:
+        """Expected photons per pixel, shape (B, H, W), of emitters given as (B, E) tensors."""
+        ...
+
+
+def check_psf(psf) -> PSF:
+    """``psf`` itself if it is a PSF model; a one-line TypeError otherwise."""
+    if not isinstance(psf, PSF):
+        raise TypeError(f"psf must be a PSF model (AstigmaticPSF or InterpolatedPSF), got {type(psf).__name__}")
+    return psf
 
 
 @dataclass(frozen=True)
@@ -155,6 +183,28 @@ class AstigmaticPSF:
         sx, sy = self.sigma_nm(z)
         return float(max(sx.max(), sy.max()))
 
+    def render_padded(self, x_nm: torch.Tensor, y_nm: torch.Tensor, z_nm: torch.Tensor, photons: torch.Tensor,
+                      *, field: Field) -> torch.Tensor:
+        """Expected photon images of padded emitters (see :func:`render_padded`).
+
+        Separable: one (H x E) @ (E x W) product of pixel-integrated profiles per frame.
+        """
+        n_batch, n_emit = x_nm.shape
+        height, width = field.height_px, field.width_px
+        out = torch.empty((n_batch, height, width), dtype=x_nm.dtype, device=x_nm.device)
+        step = n_batch if x_nm.device.type != "cpu" else max(1, _RENDER_CHUNK_ELEMENTS // max(1, n_emit * (width + 1)))
+        for start in range(0, n_batch, step):
+            part = slice(start, start + step)
+            sx, sy = self.sigma_nm(z_nm[part])
+            x, y = x_nm[part], y_nm[part]
+            if self.has_drift:  # the image centre, not the emitter
+                dx, dy = self.centre_offset_nm(z_nm[part])
+                x, y = x + dx, y + dy
+            px = pixel_profile(x, sx, width, field.pixel_nm)  # (b, E, W)
+            py = pixel_profile(y, sy, height, field.pixel_nm) * photons[part].unsqueeze(-1)
+            torch.bmm(py.transpose(1, 2), px, out=out[part])  # (b, H, E) @ (b, E, W)
+        return out
+
 
 _RADICAND_FLOOR = 1e-2
 
@@ -204,7 +254,7 @@ def render_padded(
     z_nm: torch.Tensor,
     photons: torch.Tensor,
     *,
-    psf: AstigmaticPSF,
+    psf: PSF,
     field: Field,
 ) -> torch.Tensor:
     """Expected photon images of a batch of frames from padded emitter tensors.
@@ -213,31 +263,18 @@ def render_padded(
     ----------
     x_nm, y_nm, z_nm, photons : torch.Tensor, shape (B, E)
         Emitter positions (nm) and photon counts per frame; padding slots carry 0 photons.
-    psf : AstigmaticPSF
-        The PSF model.
+    psf : PSF
+        The PSF model (:class:`AstigmaticPSF` or :class:`~structloc.interpolated_psf.InterpolatedPSF`).
     field : Field
         Frame geometry.
 
     Returns
     -------
     torch.Tensor, shape (B, H, W)
-        Expected photons per pixel, on the device and dtype of the inputs.
+        Expected photons per pixel, on the device and dtype of the inputs; photons falling outside
+        the frame are lost.
     """
-    n_batch, n_emit = x_nm.shape
-    height, width = field.height_px, field.width_px
-    out = torch.empty((n_batch, height, width), dtype=x_nm.dtype, device=x_nm.device)
-    step = n_batch if x_nm.device.type != "cpu" else max(1, _RENDER_CHUNK_ELEMENTS // max(1, n_emit * (width + 1)))
-    for start in range(0, n_batch, step):
-        part = slice(start, start + step)
-        sx, sy = psf.sigma_nm(z_nm[part])
-        x, y = x_nm[part], y_nm[part]
-        if psf.has_drift:  # the image centre, not the emitter
-            dx, dy = psf.centre_offset_nm(z_nm[part])
-            x, y = x + dx, y + dy
-        px = pixel_profile(x, sx, width, field.pixel_nm)  # (b, E, W)
-        py = pixel_profile(y, sy, height, field.pixel_nm) * photons[part].unsqueeze(-1)
-        torch.bmm(py.transpose(1, 2), px, out=out[part])  # (b, H, E) @ (b, E, W)
-    return out
+    return check_psf(psf).render_padded(x_nm, y_nm, z_nm, photons, field=field)
 
 
 def pad_by_frame(emitters: Emitters, n_frames: int) -> tuple[np.ndarray, np.ndarray]:
@@ -266,7 +303,7 @@ def render(
     emitters: Emitters,
     n_frames: int | None = None,
     *,
-    psf: AstigmaticPSF | None = None,
+    psf: PSF | None = None,
     field: Field | None = None,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
@@ -280,7 +317,8 @@ def render(
     n_frames : int, optional
         Number of frames to render (default: ``emitters.n_frames``).
     psf, field : optional
-        PSF model and frame geometry (defaults: :class:`AstigmaticPSF`, :class:`Field`).
+        PSF model (:class:`AstigmaticPSF`, the default, or
+        :class:`~structloc.interpolated_psf.InterpolatedPSF`) and frame geometry (default :class:`Field`).
     device, dtype : optional
         Where and in which precision to render.
 
@@ -289,7 +327,7 @@ def render(
     torch.Tensor, shape (n_frames, H, W)
         Expected photons per pixel.
     """
-    psf = psf or AstigmaticPSF()
+    psf = AstigmaticPSF() if psf is None else check_psf(psf)
     field = field or Field()
     n_frames = emitters.n_frames if n_frames is None else int(n_frames)
     if n_frames < 0:

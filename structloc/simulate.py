@@ -25,7 +25,7 @@ from .camera import EMCCD, Camera
 from .emitters import Emitters
 from .field import Field
 from .memory import check_fits
-from .psf import AstigmaticPSF, render
+from .psf import PSF, AstigmaticPSF, check_psf, render
 from .sampling import BYTES_PER_EMITTER, Sampler, poisson_counts, validate_counts
 from .snr import SignalLevel, signal_level
 
@@ -59,7 +59,7 @@ def simulate_expected(
     n_frames: int,
     *,
     field: Field | None = None,
-    psf: AstigmaticPSF | None = None,
+    psf: PSF | None = None,
     background_photons: float = 0.0,
     device: str | torch.device = "cpu",
     dtype: torch.dtype = torch.float32,
@@ -73,7 +73,8 @@ def simulate_expected(
     n_frames : int
         Number of frames (>= 0).
     field, psf : optional
-        Frame geometry and PSF (defaults :class:`Field`, :class:`AstigmaticPSF`).
+        Frame geometry and PSF (defaults :class:`Field`, :class:`AstigmaticPSF`; any
+        :class:`~structloc.psf.PSF`, e.g. :class:`~structloc.interpolated_psf.InterpolatedPSF`).
     background_photons : float
         Uniform background in photons per pixel per frame (>= 0).
     device, dtype : optional
@@ -88,7 +89,7 @@ def simulate_expected(
     n_frames = _check_n_frames(n_frames)
     background = _check_background(background_photons)
     field = field or Field()
-    expected = render(emitters, n_frames, psf=psf or AstigmaticPSF(), field=field, device=device, dtype=dtype)
+    expected = render(emitters, n_frames, psf=psf, field=field, device=device, dtype=dtype)
     if background:
         expected += background
     return expected
@@ -100,7 +101,7 @@ def simulate_frames(
     *,
     snr: str | SignalLevel = "high",
     background_photons: float | None = None,
-    psf: AstigmaticPSF | None = None,
+    psf: PSF | None = None,
     camera: Camera | None = None,
     field: Field | None = None,
     generator: torch.Generator | None = None,
@@ -119,8 +120,8 @@ def simulate_frames(
     background_photons : float, optional
         Overrides the signal level's background, in photons per pixel.
     psf, camera, field : optional
-        Defaults: :class:`AstigmaticPSF`, the challenge :class:`~structloc.camera.EMCCD`,
-        :class:`Field`.
+        Defaults: :class:`AstigmaticPSF` (any :class:`~structloc.psf.PSF` works), the challenge
+        :class:`~structloc.camera.EMCCD`, :class:`Field`.
     generator : torch.Generator, optional
         Seeded generator on ``device`` for the camera noise.
     device : str or torch.device
@@ -162,7 +163,7 @@ class Simulation:
     frames: np.ndarray
     emitters: Emitters
     field: Field
-    psf: AstigmaticPSF
+    psf: PSF
     camera: Camera
     signal: SignalLevel
     seed: int
@@ -195,7 +196,7 @@ def simulate(
     snr: str | SignalLevel = "high",
     density_per_um2: float | None = None,
     counts: np.ndarray | None = None,
-    psf: AstigmaticPSF | None = None,
+    psf: PSF | None = None,
     camera: Camera | None = None,
     seed: int = 0,
     device: str | torch.device = "cpu",
@@ -218,7 +219,9 @@ def simulate(
     counts : array_like of int, shape (n_frames,), optional
         Emitters in each frame.
     psf, camera : optional
-        Defaults :class:`AstigmaticPSF` and the challenge :class:`~structloc.camera.EMCCD`.
+        Defaults :class:`AstigmaticPSF` (any :class:`~structloc.psf.PSF` works, e.g.
+        :class:`~structloc.interpolated_psf.InterpolatedPSF`) and the challenge
+        :class:`~structloc.camera.EMCCD`.
     seed : int
         Seeds both the host sampling and the device noise.
     device : str or torch.device
@@ -250,7 +253,7 @@ def simulate(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     signal = signal_level(snr)
-    psf = psf or AstigmaticPSF()
+    psf = AstigmaticPSF() if psf is None else check_psf(psf)
     camera = camera if camera is not None else EMCCD()
     device = torch.device(device)
 

@@ -46,6 +46,18 @@ def test_expected_image_on_cuda_equals_cpu_and_conserves_photons():
     assert np.all((kept > 0.9) & (kept <= 1.0 + 1e-9))
 
 
+def test_interpolated_psf_renders_the_same_on_cuda_and_is_deterministic_there():
+    from structloc.interpolated_psf import InterpolatedPSF
+
+    psf = InterpolatedPSF.from_beads()
+    emitters = _emitters()
+    cpu = simulate_expected(emitters, 4, field=SMALL_FIELD, psf=psf, device="cpu", dtype=torch.float64)
+    gpu = [simulate_expected(emitters, 4, field=SMALL_FIELD, psf=psf, device="cuda", dtype=torch.float64)
+           for _ in range(2)]
+    assert gpu[0].device.type == "cuda" and torch.equal(gpu[0], gpu[1])
+    np.testing.assert_allclose(gpu[0].cpu().numpy(), cpu.numpy(), rtol=1e-9, atol=1e-9)
+
+
 def test_noisy_frames_on_cuda_have_the_cpu_moments():
     emitters = Emitters.empty()  # background only: the camera's mean and variance are known
     gens = {d: torch.Generator(device=d).manual_seed(5) for d in ("cpu", "cuda")}

@@ -88,6 +88,21 @@ def test_z_montage_has_bead_model_and_residual_rows():
         plotting.z_montage(measured, model[:2], [0, 1, 2, 3])
 
 
+def test_z_montage_of_two_models_has_a_row_and_a_residual_row_for_each():
+    measured = RNG.random((3, 9, 9))
+    models = {"Gaussian": RNG.random((3, 9, 9)), "interpolated": RNG.random((3, 9, 9))}
+    fig = plotting.z_montage(measured, models, [-500, 0, 500])
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 15
+    residuals = [im for im in images if im.get_cmap().name == "RdBu_r"]
+    np.testing.assert_allclose(residuals[3].get_array(), measured[0] - models["interpolated"][0])
+    assert residuals[0].get_clim() == residuals[-1].get_clim()  # one residual scale
+    assert [ax.get_ylabel() for ax in fig.axes[:15:3]] == [
+        "bead", "Gaussian", "interpolated", "Gaussian residual", "interpolated residual"]
+    with pytest.raises(ValueError, match="interpolated"):
+        plotting.z_montage(measured, {"interpolated": models["interpolated"][:2]}, [0, 1, 2])
+
+
 def test_sigma_curves_and_crlb_curves_draw_one_line_per_series():
     z = np.linspace(-750, 750, 31)
     fig = plotting.sigma_z_curves(z, z * 0 + 150, z * 0 + 160, measured_z_nm=z, measured_x_nm=z * 0 + 150,
