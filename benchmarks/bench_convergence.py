@@ -60,28 +60,29 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test_sets(snr: str, densities: list[float], n_frames: int):
+def _test_sets(snr: str, densities: list[float], n_frames: int, psf):
+    """MT0 test frames at each density, simulated with ``psf`` (the PSF a model was trained on)."""
     from structloc.sampling import MT0Sampler
     from structloc.simulate import simulate
 
-    return {d: simulate(MT0Sampler(), n_frames, snr=snr, density_per_um2=d, seed=7) for d in densities}
+    return {d: simulate(MT0Sampler(), n_frames, snr=snr, density_per_um2=d, seed=7, psf=psf) for d in densities}
 
 
-def _crlb_vol_nm(snr: str, z_nm: np.ndarray) -> float:
+def _crlb_vol_nm(snr: str, z_nm: np.ndarray, psf) -> float:
     from structloc.crlb import crlb_for_snr
 
-    bound = crlb_for_snr(snr, np.clip(z_nm, -750, 750))
+    bound = crlb_for_snr(snr, np.clip(z_nm, -750, 750), psf=psf)
     return float(np.sqrt(np.mean(bound.x_nm ** 2 + bound.y_nm ** 2 + bound.z_nm ** 2)))
 
 
-def score(path: Path, tests: dict, snr: str) -> list[dict]:
-    """Metrics of one snapshot on every test set."""
+def score(path: Path, test_sets, snr: str) -> list[dict]:
+    """Metrics of one snapshot on every test set; ``test_sets(psf)`` gives the test sets of a PSF."""
     from structloc.evaluate import evaluate, match
     from structloc.localize import Localizer
 
     loc = Localizer.from_checkpoint(path, device="cpu")
     rows = []
-    for density, sim in tests.items():
+    for density, sim in test_sets(loc.psf).items():
         pred = loc(sim.frames)
         m = evaluate(sim.emitters, pred)
         pairs = match(sim.emitters, pred)
@@ -91,7 +92,7 @@ def score(path: Path, tests: dict, snr: str) -> list[dict]:
         deep, focus = z < -500, np.abs(z) < 250
         rows.append({"density": density, "tp": m.tp, "fp": m.fp, "fn": m.fn, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
                      "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
-                     "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found]) if found.any() else float("nan"),
+                     "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found], loc.psf) if found.any() else float("nan"),
                      "recall_deep": float(found[deep].mean()) if deep.any() else float("nan"),
                      "recall_focus": float(found[focus].mean()) if focus.any() else float("nan")})
     return rows
@@ -134,7 +135,14 @@ def main(argv: list[str] | None = None) -> int:
     from structloc.train import snapshot_path
 
     torch.set_num_threads(max(1, os.cpu_count() or 1))
-    tests = _test_sets(args.snr, args.densities, args.frames)
+    cache: dict = {}
+
+    def test_sets(psf) -> dict:  # one simulation per PSF the checkpoints were trained on
+        key = repr(psf)
+        if key not in cache:
+            cache[key] = _test_sets(args.snr, args.densities, args.frames, psf)
+        return cache[key]
+
     if args.checkpoints:
         runs = [(Path(p).stem, Path(p), None) for p in args.checkpoints]
     else:
@@ -145,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         saved = torch.load(path, weights_only=True, map_location="cpu")
         minutes = saved["elapsed_s"] / 60 if minutes is None else minutes
-        for row in score(path, tests, args.snr):
+        for row in score(path, test_sets, args.snr):
             records.append({"recipe": recipe, "minutes": minutes, "steps": int(saved["step"]), **row})
     (out / "convergence.json").write_text(json.dumps(records, indent=1) + "\n")
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
