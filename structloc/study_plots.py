@@ -59,7 +59,7 @@ def metrics_vs_density(df, metrics: Sequence[str] = ("jaccard", "rmse_vol_nm"), 
     Parameters
     ----------
     df : pandas.DataFrame
-        Results table (:func:`structloc.study.run_study`): needs ``metric``, ``metric_ci_low``,
+        Results table (``structloc.study.run(...).results``): needs ``metric``, ``metric_ci_low``,
         ``metric_ci_high`` for each metric. Several training seeds are averaged.
     metrics : sequence of str
         Result columns to plot (e.g. ``jaccard``, ``rmse_vol_nm``, ``efficiency_3d``).
@@ -130,7 +130,7 @@ def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figu
                       "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high"])
     grid = df[~df["test_set"].astype(str).str.upper().isin(_CHALLENGE) & (df["approach"] == "helix")]
     if grid["jaccard_diff"].notna().sum() == 0:
-        raise ValueError("no paired differences in the table (run both approaches with run_study)")
+        raise ValueError("no paired differences in the table (run both approaches with structloc.study.run)")
     fig, axes = plt.subplots(1, 2, figsize=figsize)
     for snr in _snrs(grid, None):
         sel = grid[grid["snr"] == snr].groupby("test_set").mean(numeric_only=True).sort_values("nominal_density")
@@ -223,7 +223,7 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
     ----------
     locs : mapping of (row, snr) -> Emitters
         ``("truth", snr)`` and ``(approach, snr)`` tables of the same frames (as kept by
-        :func:`structloc.study.run_study` or read by :func:`structloc.study.read_locs`).
+        :func:`structloc.study.run` (``StudyRun.locs``) or read by :func:`structloc.study.read_locs`).
     edges_nm : sequence of float, optional
         Slab edges in nm (default: see :func:`structloc.evaluate.axial_profile`).
     snrs : sequence of str, optional

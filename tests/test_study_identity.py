@@ -30,7 +30,7 @@ from structloc.heads import head_spec
 from structloc.localize import Localizer
 from structloc.model import LocNet, model_config
 from structloc.psf import AstigmaticPSF
-from structloc.study import StudyConfig, run, run_study, simulate_test_set
+from structloc.study import StudyConfig, run, simulate_test_set
 from structloc.train import TrainConfig
 
 CENTRED = AstigmaticPSF().without_drift()
@@ -104,10 +104,3 @@ def test_localizations_and_rows_are_unchanged(one_thread):
     done = run(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
     assert _locs_digest(done.locs) == LOCS_SHA256
     assert hashlib.sha256(done.results.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256
-
-
-def test_run_study_keeps_the_same_localizations_in_attrs(one_thread):
-    """The table-only form that chapter 6 reads (``df.attrs["locs"]``) gives the same digests."""
-    df = run_study(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
-    assert _locs_digest(df.attrs["locs"]) == LOCS_SHA256
-    assert hashlib.sha256(df.to_csv(index=False).encode()).hexdigest() == ROWS_SHA256

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from structloc.cli import build_parser, main
 from structloc.localize import Localizer
 from structloc.study import (RESULT_COLUMNS, StudyConfig, locs_path_for, model_path, point_command, read_locs,
-                             run, run_point, run_study, simulate_test_set)
+                             run, run_point, simulate_test_set)
 from structloc.train import TrainConfig, train
 
 
@@ -36,7 +36,7 @@ def test_run_point_gives_a_complete_finite_row(models):
     assert list(row) == list(RESULT_COLUMNS)
     assert row["approach"] == "helix" and row["snr"] == "high" and row["n_frames"] == 6 and row["training_seed"] == 3
     numeric = {k: v for k, v in row.items() if isinstance(v, (float, int)) and not isinstance(v, bool)
-               and "_diff" not in k}  # paired differences need both approaches (run_study)
+               and "_diff" not in k}  # paired differences need both approaches (structloc.study.run)
     assert all(np.isfinite(v) for v in numeric.values()), {k: v for k, v in numeric.items() if not np.isfinite(v)}
     assert row["tp"] > 0 and row["tp"] + row["fn"] == row["n_truth"] and row["tp"] + row["fp"] == row["n_pred"]
     for metric in ("jaccard", "rmse_vol_nm", "efficiency_3d"):
@@ -56,18 +56,17 @@ def test_missing_model_is_named(tmp_path):
         run_point("csr", "low", 1.0, n_frames=2, models_dir=tmp_path)
     assert main(["study", "--snr", "low", "--models", str(tmp_path), "--frames", "2", "--no-progress"]) == 2
 
-def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp_path, capsys):
+def test_run_shares_frames_and_the_command_reproduces_each_row(models, tmp_path, capsys):
     localizers = {(a, "high", None): _eager(model_path(models, a, "high")) for a in ("csr", "helix")}
     config = StudyConfig(snrs=("high",), nominal_densities=(0.38,), challenge_sets=("LD",), n_frames=4,
                          n_boot=30, models_dir=str(models))
-    df = run_study(config, progress=False, localizers=localizers, keep_locs_at=0.38)
+    done = run(config, progress=False, localizers=localizers, keep_locs_at=0.38)
+    df = done.results
     assert len(df) == 4 and list(df.columns) == list(RESULT_COLUMNS)
     # both approaches see the same frames: same truth, same measured nominal density
     for _, pair in df.groupby("test_set"):
         assert pair["n_truth"].nunique() == 1 and pair["nominal_density"].nunique() == 1
-    assert set(df.attrs["locs"]) == {("csr", "high"), ("helix", "high"), ("truth", "high")}
-    done = run(config, progress=False, localizers=localizers, keep_locs_at=0.38)  # the explicit form
-    assert done.results.equals(df) and set(done.locs) == set(df.attrs["locs"]) and not done.results.attrs
+    assert set(done.locs) == {("csr", "high"), ("helix", "high"), ("truth", "high")} and not df.attrs
     # the paired difference (helix - csr, same frames) is in both rows of a point
     for _, pair in df.groupby("test_set"):
         assert pair["jaccard_diff"].nunique() == 1
@@ -93,8 +92,8 @@ def test_run_study_shares_frames_and_the_command_reproduces_each_row(models, tmp
     assert record["model_sha256"] == {
         f"{a}_high.pt": hashlib.sha256((models / f"{a}_high.pt").read_bytes()).hexdigest() for a in ("csr", "helix")}
     kept = read_locs(locs_path_for(out))
-    assert set(kept) == set(df.attrs["locs"])
-    np.testing.assert_allclose(kept[("truth", "high")].x_nm, df.attrs["locs"][("truth", "high")].x_nm, atol=0.05)
+    assert set(kept) == set(done.locs)
+    np.testing.assert_allclose(kept[("truth", "high")].x_nm, done.locs[("truth", "high")].x_nm, atol=0.05)
 
 @settings(max_examples=25, deadline=None)
 @given(approach=st.sampled_from(["csr", "helix"]), snr=st.sampled_from(["high", "medium", "low"]),

@@ -36,13 +36,13 @@ from .cli import add_study_arguments, cli_study
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
 from .results import (locs_path_for, model_checksums, read_locs, read_results, write_locs, write_provenance,
                       write_results)
-from .runner import RESULT_COLUMNS, StudyRun, model_path, point_command, run, run_point, run_study
+from .runner import RESULT_COLUMNS, StudyRun, model_path, point_command, run, run_point
 from .testsets import TestSet, simulate_test_set
 
 __all__ = [
     "APPROACHES", "CHALLENGE_SETS", "STUDY_NOMINAL_DENSITIES", "QUICK_NOMINAL_DENSITIES", "StudyConfig",
     "mt0_nominal_curve", "mt0_count_density_for_nominal", "TestSet", "simulate_test_set",
-    "RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run", "run_study",
+    "RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run",
     "paired_difference", "write_results", "read_results", "write_locs", "read_locs", "locs_path_for",
     "write_provenance", "model_checksums", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
     "describe_claims", "verdict_table", "claims_agreeing", "pooled_checkerboard", "recall_gap_by_depth",

@@ -33,7 +33,7 @@ from ..train import TrainConfig
 from .config import StudyConfig, check_approach, check_snr, check_target, target_label
 from .testsets import TestSet, simulate_test_set
 
-__all__ = ["RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run", "run_study"]
+__all__ = ["RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run"]
 
 _METRICS = ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm",
             "efficiency_lat", "efficiency_ax", "efficiency_3d")
@@ -268,16 +268,3 @@ def _run_test_set(config: StudyConfig, snr: str, training_seed: int | None, targ
         for row in rows:
             row.update(diff)
     return rows, point_locs
-
-
-def run_study(config: StudyConfig, progress: bool = True, *, localizers: dict | None = None,
-              keep_locs_at: float | str | None = None) -> pd.DataFrame:
-    """The results table of :func:`run`, with its kept localizations in ``df.attrs["locs"]``.
-
-    Kept for chapter 6, which reads ``df.attrs["locs"]``; new code uses :func:`run`, whose
-    :class:`StudyRun` carries the localizations explicitly (pandas does not promise to keep
-    ``attrs`` through operations on the table).
-    """
-    done = run(config, progress, localizers=localizers, keep_locs_at=keep_locs_at)
-    done.results.attrs["locs"] = done.locs
-    return done.results
