@@ -244,8 +244,9 @@ def _mark(ax, table: Emitters | None, window, *, style: str, colour: str, label:
         return
     keep = (table.x_nm >= window[0]) & (table.x_nm <= window[1]) & (table.y_nm >= window[2]) & (table.y_nm <= window[3])
     if style == "o":
-        ax.scatter(table.x_nm[keep], table.y_nm[keep], s=60, facecolors="none", edgecolors=colour,
-                   linewidths=1.2, label=label)
+        # wide, thin rings: the small target blobs stay visible inside them
+        ax.scatter(table.x_nm[keep], table.y_nm[keep], s=160, facecolors="none", edgecolors=colour,
+                   linewidths=0.8, label=label)
     else:
         ax.scatter(table.x_nm[keep], table.y_nm[keep], s=40, marker="x", color=colour, linewidths=1.4, label=label)
 
@@ -513,10 +514,14 @@ def metric_bars(
     """
     intervals = _mapping("intervals", intervals)
     labels = list(intervals)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.4 * len(metrics), 3.6), squeeze=False,
+    ncols = min(2, len(metrics))  # at most two panels per row: legible at page width
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False,
                              constrained_layout=True)
+    for extra in axes.flat[len(metrics):]:
+        extra.remove()
     for j, metric in enumerate(metrics):
-        ax = axes[0, j]
+        ax = axes.flat[j]
         for i, label in enumerate(labels):
             table = intervals[label]
             if metric not in getattr(table, "index", ()):
@@ -562,7 +567,7 @@ def rmse_vs_crlb(
     """
     binned = _mapping("binned", binned)
     zc = _array("crlb_z_nm", crlb_z_nm, 1)
-    fig, axes = plt.subplots(1, 3, figsize=(14.0, 3.9), sharey=True, constrained_layout=True)
+    fig, axes = plt.subplots(1, 3, figsize=(11.0, 3.8), sharey=True, constrained_layout=True)
     for ax, coord, key in zip(axes, ("x", "y", "z"), ("x_nm", "y_nm", "z_err_nm")):
         limit = np.broadcast_to(np.asarray(getattr(bound, coord + "_nm"), dtype=float), zc.shape)
         ax.plot(zc, limit, "k--", lw=1.5, label="√CRLB (isolated emitter)")
