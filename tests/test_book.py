@@ -72,7 +72,8 @@ def test_checker_detects_a_mismatch(tmp_path):
     check.fix(md, url, branch, tmp_path)
     assert check.problems_of(md, url, branch, tmp_path) == []
     assert "github/a/b/blob/main/book/ch.ipynb" in md.read_text()
-    assert "git clone -q --depth 1 --branch main https://github.com/a/b /content/structloc" in md.read_text()
+    assert 'repository = "https://github.com/a/b"' in md.read_text()
+    assert "git clone -q --depth 1 --branch main $repository /content/structloc" in md.read_text()
     ids = [cell["id"] for cell in check.nbformat.read(md.with_suffix(".ipynb"), as_version=4).cells]
     md.write_text(md.read_text() + "\nA new paragraph.\n")
     assert any("cells differ" in p for p in check.problems_of(md, url, branch, tmp_path))
