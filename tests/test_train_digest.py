@@ -22,6 +22,7 @@ from structloc.sampling import sampler_from_name
 from structloc.simulate import simulate_frames
 from structloc.snr import signal_level
 from structloc.train import TrainConfig, train
+from test_study_identity import _digest, one_thread  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,29 +50,12 @@ CHECKPOINT_SHA256 = {
 }
 
 
-def _digest(*arrays: np.ndarray) -> str:
-    sha = hashlib.sha256()
-    for array in arrays:
-        array = np.ascontiguousarray(array)
-        sha.update(f"{array.dtype.str}{array.shape}".encode())
-        sha.update(array.tobytes())
-    return sha.hexdigest()
-
-
 def state_digest(state: dict) -> str:
     sha = hashlib.sha256()
     for name, tensor in state.items():
         sha.update(name.encode())
         sha.update(_digest(tensor.detach().cpu().numpy()).encode())
     return sha.hexdigest()
-
-
-@pytest.fixture()
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny(head: str) -> TrainConfig:
