@@ -18,7 +18,11 @@ from .sampling import sampler_from_name
 from .simulate import simulate_expected, simulate_frames
 from .train_config import TrainConfig
 
-__all__ = ["training_counts", "simulate_batch"]
+__all__ = ["training_counts", "simulate_batch", "validation_batch", "VALIDATION_RANK"]
+
+#: The rank in the seed ``[config.seed, VALIDATION_RANK, 0]`` of the validation set (no training
+#: process has it, so the validation frames are never a training batch).
+VALIDATION_RANK = 2**31 - 1
 
 
 def training_counts(config: TrainConfig, n_frames: int, rng: np.random.Generator) -> np.ndarray:
@@ -72,6 +76,12 @@ def simulate_batch(
     frames = config.camera.to_photons(adu).float()
     targets = encode_batch(emitters, n_frames, config.target_spec(), device=device)
     return frames, targets, emitters
+
+
+def validation_batch(config: TrainConfig, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, Emitters]:
+    """The fixed validation set of a run: ``config.n_val_frames`` frames, seeded by ``config.seed``
+    (:func:`simulate_batch` with the seed ``[config.seed, VALIDATION_RANK, 0]``)."""
+    return simulate_batch(config, config.n_val_frames, [config.seed, VALIDATION_RANK, 0], device)
 
 
 def _log_uniform(bounds: tuple[float, float], n: int, rng: np.random.Generator) -> np.ndarray:

@@ -48,7 +48,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .batches import simulate_batch, training_counts
+from .batches import simulate_batch, training_counts, validation_batch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .device import select_device
 from .heads import HeadSpec
@@ -59,16 +59,16 @@ from .provenance import git_commit, training_provenance
 from .train_config import TrainConfig
 from .validation import THRESHOLD_GRID, choose_threshold, predict_grid
 
-__all__ = ["TrainConfig", "TrainResult", "train", "select_device", "simulate_batch", "training_counts", "target_loss",
-           "batch_loss", "snapshot_path",
-           "predict_grid", "choose_threshold", "frame_weights", "provenance",
-           "THRESHOLD_GRID"]
+# The loop's own names, then the names it re-exports from the modules of its parts (older code
+# imports them from here; package code imports them from their homes).
+__all__ = ["TrainResult", "train", "snapshot_path",
+           "TrainConfig", "select_device", "simulate_batch", "validation_batch", "training_counts",
+           "target_loss", "batch_loss", "frame_weights", "predict_grid", "choose_threshold",
+           "THRESHOLD_GRID", "provenance"]
 
 #: The training record of a finished run (:func:`structloc.provenance.training_provenance`).
 provenance = training_provenance
 
-#: Seed (rank, step) of the validation set: ``[config.seed, 2**31 - 1, 0]``.
-_VALIDATION_RANK = 2**31 - 1
 
 
 @dataclass
@@ -317,7 +317,7 @@ def train(
     spec = config.target_spec()
     val = None
     if rank == 0:
-        val = simulate_batch(config, config.n_val_frames, [config.seed, _VALIDATION_RANK, 0], device)
+        val = validation_batch(config, device)
     pending = sorted(float(m) for m in snapshot_minutes if 60.0 * float(m) > run.elapsed_s)
     if pending and out is None:
         raise ValueError("snapshot_minutes needs an output checkpoint path")
