@@ -8,7 +8,8 @@ from typing import Callable
 
 from ..device import select_device
 
-__all__ = ["EXIT_USAGE", "CLIError", "HelpFormatter", "Parser", "positive_int", "non_negative_int", "non_negative_float", "torch_device"]
+__all__ = ["EXIT_USAGE", "CLIError", "HelpFormatter", "Parser", "positive_int", "non_negative_int",
+           "non_negative_float", "torch_device"]
 
 #: Exit status for errors in the user's input.
 EXIT_USAGE = 2
