@@ -78,7 +78,8 @@ def simulate_batch(
     return frames, targets, emitters
 
 
-def validation_batch(config: TrainConfig, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, Emitters]:
+def validation_batch(config: TrainConfig,
+                     device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, Emitters]:
     """The fixed validation set of a run: ``config.n_val_frames`` frames, seeded by ``config.seed``
     (:func:`simulate_batch` with the seed ``[config.seed, VALIDATION_RANK, 0]``)."""
     return simulate_batch(config, config.n_val_frames, [config.seed, VALIDATION_RANK, 0], device)

@@ -39,7 +39,8 @@ def select_device(device: str | torch.device | None = None) -> torch.device:
     try:
         chosen = torch.device(device)
     except (RuntimeError, TypeError, ValueError):
-        raise ValueError(f"unknown device {device!r} (not a torch device); use cpu, cuda, cuda:N, mps or auto") from None
+        raise ValueError(f"unknown device {device!r} (not a torch device); "
+                         "use cpu, cuda, cuda:N, mps or auto") from None
     if chosen.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {device!r} requested but CUDA is not available on this machine")
