@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-#: Training recipes: overrides of structloc.train.TrainConfig. ``grid`` is the recipe of the
+#: Training recipes: overrides of structloc.train_config.TrainConfig. ``grid`` is the recipe of the
 #: models shipped before the mixture head (batch 8, 500 steps per validation).
 RECIPES: dict[str, dict] = {
     "grid": dict(head="grid", batch_size=8, lr=5e-3, steps_per_epoch=500),
@@ -42,7 +42,7 @@ RECIPES: dict[str, dict] = {
 
 
 def _config(recipe: str, sampler: str, snr: str, minutes: float, seed: int):
-    from structloc.train import TrainConfig
+    from structloc.train_config import TrainConfig
 
     return replace(TrainConfig(sampler=sampler, snr=snr, seed=seed, minutes=minutes), **RECIPES[recipe])
 

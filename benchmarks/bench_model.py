@@ -18,9 +18,11 @@ import time
 
 import torch
 
+from structloc.batches import simulate_batch
 from structloc.heads import HEADS, decode_output
+from structloc.losses import batch_loss
 from structloc.model import build_model, count_parameters
-from structloc.train import TrainConfig, batch_loss, simulate_batch
+from structloc.train_config import TrainConfig
 
 
 def _median_time(fn, repeats: int) -> float:

@@ -44,6 +44,7 @@ from .emitters import Emitters
 __all__ = [
     "ALPHA_LATERAL_PER_NM",
     "ALPHA_AXIAL_PER_NM",
+    "MATCHING_METHODS",
     "Matching",
     "Metrics",
     "match",
@@ -63,7 +64,8 @@ ALPHA_LATERAL_PER_NM = 0.01
 #: Weight of the axial RMSE in the efficiency, per nm (Sage et al. 2019).
 ALPHA_AXIAL_PER_NM = 0.005
 
-_METHODS = ("greedy", "hungarian")
+#: Ways of matching predictions to the ground truth (``evaluate(method=...)``).
+MATCHING_METHODS: tuple[str, ...] = ("greedy", "hungarian")
 #: Per-frame sufficient statistics, in this column order (see :func:`frame_statistics`).
 _STAT_COLUMNS = ("tp", "fp", "fn", "sse_lat_nm2", "sse_ax_nm2")
 
@@ -108,8 +110,8 @@ def _check_tolerances(lateral_tol_nm: float, axial_tol_nm: float, method: str) -
             raise TypeError(f"{name} must be a number in nm, got {type(value).__name__}")
         if not (np.isfinite(value) and value >= 0):
             raise ValueError(f"{name} must be finite and >= 0 nm, got {value!r}")
-    if method not in _METHODS:
-        raise ValueError(f"unknown matching method {method!r}; choose one of {list(_METHODS)}")
+    if method not in MATCHING_METHODS:
+        raise ValueError(f"unknown matching method {method!r}; choose one of {list(MATCHING_METHODS)}")
 
 
 def _candidate_pairs(truth: Emitters, pred: Emitters, lateral_tol_nm: float,

@@ -347,7 +347,7 @@ def _check_stack(path: Path, array: np.ndarray) -> np.ndarray:
     if array.ndim != 3:
         raise ValueError(f"{path}: expected a stack of 2-D frames, got an image of shape {array.shape}")
     if array.dtype.kind not in "uif":
-        raise TypeError(f"{path}: pixels must be integers or floats, got dtype {array.dtype}")
+        raise ValueError(f"{path}: pixels must be integers or floats, got dtype {array.dtype}")
     return array
 
 
@@ -394,9 +394,7 @@ def read_tiff_stack(path: PathLike, memmap: bool = True) -> np.ndarray:
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If it is not a TIFF, is truncated, or does not hold 2-D frames.
-    TypeError
-        If its pixels are not numbers.
+        If it is not a TIFF, is truncated, does not hold 2-D frames or its pixels are not numbers.
     """
     import tifffile
 

@@ -23,26 +23,23 @@ bounded for stacks larger than RAM.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from .camera import (CAMERA_NAMES, CAMERA_PARAMETERS, Camera, camera_from_name, camera_parameters,
-                     describe_camera)
+from .camera import Camera
 from .checkpoint import load_checkpoint
 from .emitters import Emitters
 from .model import LocNet, ModelConfig
 from .heads import HeadSpec, decode_output
 from .psf import AstigmaticPSF
-from .train import TrainConfig, select_device
+from .device import select_device
+from .train_config import TrainConfig
 
-__all__ = ["Localizer", "add_localize_arguments", "add_camera_arguments", "camera_from_arguments",
-           "cli_localize"]
+__all__ = ["Localizer"]
 
 
 class Localizer:
@@ -64,11 +61,20 @@ class Localizer:
         Frames of 64 x 64 px per network call (fewer larger frames, see :meth:`frames_per_call`).
     camera_source : str
         Where the camera came from, for logs (e.g. "the checkpoint m.pt", "--camera scmos").
+    config : TrainConfig, optional
+        The training run of the network (:meth:`from_checkpoint` sets it from the checkpoint).
+
+    Attributes
+    ----------
+    info : dict
+        For a localizer loaded from a checkpoint: its ``path``, training ``step`` and validation
+        ``history``, and ``config``, the checkpoint's config record as saved (use :attr:`config`
+        for the typed form).
     """
 
     def __init__(self, model: LocNet, spec: HeadSpec, camera: Camera, threshold: float, *,
                  device: str | torch.device | None = None, batch_frames: int = 32,
-                 camera_source: str = "the caller") -> None:
+                 camera_source: str = "the caller", config: TrainConfig | None = None) -> None:
         if not isinstance(model, LocNet):
             raise TypeError(f"model must be a LocNet, got {type(model).__name__}")
         if not isinstance(camera, Camera):
@@ -77,11 +83,14 @@ class Localizer:
             raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
         if isinstance(batch_frames, bool) or not isinstance(batch_frames, int) or batch_frames < 1:
             raise ValueError(f"batch_frames must be a positive integer, got {batch_frames!r}")
+        if config is not None and not isinstance(config, TrainConfig):
+            raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
         self.device = select_device(device)
         self.model = model.to(self.device).eval()
         self.spec, self.camera, self.threshold, self.batch_frames = spec, camera, float(threshold), batch_frames
         self.camera_source = str(camera_source)
         self.info: dict[str, Any] = {}
+        self._config = config
 
     @classmethod
     def from_checkpoint(cls, path: str | os.PathLike, device: str | torch.device | None = None, *,
@@ -108,7 +117,7 @@ class Localizer:
         if camera is None:
             camera, camera_source = config.camera, f"the checkpoint {path}"
         localizer = cls(model, config.target_spec(), camera, float(data["threshold"]), device=device,
-                        camera_source=camera_source, **kwargs)
+                        camera_source=camera_source, config=config, **kwargs)
         localizer.info = {"path": str(path), "config": data["config"], "step": data["step"],
                           "history": data["history"]}
         return localizer
@@ -122,12 +131,23 @@ class Localizer:
         return cls.from_checkpoint(checkpoint_path(name), device=device, **kwargs)
 
     @property
+    def config(self) -> TrainConfig | None:
+        """The training run of the network (from its checkpoint); None when unknown.
+
+        A localizer built by hand without ``config`` but with an ``info["config"]`` record (a
+        :meth:`TrainConfig.to_dict`, as code written before this attribute set it) reads it there.
+        """
+        if self._config is None and self.info.get("config"):
+            return TrainConfig.from_dict(self.info["config"])
+        return self._config
+
+    @property
     def psf(self) -> AstigmaticPSF:
         """The PSF model of the frames the network was trained on (from its checkpoint): simulate
         test frames with it, so that they hold what the network learned to invert."""
-        if "config" not in self.info:
+        if self.config is None:
             raise ValueError("this Localizer was not loaded from a checkpoint: its training PSF is unknown")
-        return TrainConfig.from_dict(self.info["config"]).psf
+        return self.config.psf
 
     @property
     def frame_shape(self) -> tuple[int, int]:
@@ -275,95 +295,3 @@ def _axis_tiles(length: int, multiple: int) -> tuple[list[tuple[int, int, int, i
         return [(0, padded, 0, length)], padded
     crop, split = length // multiple * multiple, length // 2
     return [(0, crop, 0, split), (length - crop, crop, split, length)], length
-
-
-_FRAME_SIZE_HELP = (
-    "TIFF stack of ADU frames, of any size (not only the training size; the network is fully "
-    "convolutional). Heights and widths that are not a multiple of the network's strides (8 px for "
-    "the fast preset) run as overlapping crops of the largest multiple that fits, whose outputs are "
-    "joined (up to 4 network runs per frame); frames smaller than that are padded. Positions are "
-    "in nm from the top-left corner of the frame as given")
-
-
-def add_camera_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options giving the camera of the frames (see :func:`camera_from_arguments`)."""
-    group = parser.add_argument_group(
-        "camera of the frames",
-        "ADU are converted to photons with a camera model before the network sees them. Default: "
-        "the training camera stored in the checkpoint (the SMLM Challenge 2016 EMCCD for the "
-        "shipped models). For other cameras give --camera with any of its parameters (the others "
-        "keep structloc's defaults for that camera; emccd's are the challenge camera's), or "
-        "--camera-file.")
-    models = "; ".join(f"{name}: {', '.join(_flag(p) for p in camera_parameters(name))}" for name in CAMERA_NAMES)
-    group.add_argument("--camera", choices=CAMERA_NAMES, default=None,
-                       help=f"camera model of the frames, with these options ({models})")
-    group.add_argument("--camera-file", default=None, metavar="FILE",
-                       help='JSON (.json) or TOML camera file: camera = "scmos" and parameters by '
-                            "their names with underscores, e.g. offset_adu = 100 (sCMOS maps as "
-                            "nested lists)")
-    for name, text in CAMERA_PARAMETERS.items():
-        group.add_argument(_flag(name), dest=f"camera_{name}", type=int if name == "bit_depth" else float,
-                           default=None, metavar="N" if name == "bit_depth" else "X", help=text)
-
-
-def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def camera_from_arguments(args: argparse.Namespace) -> tuple[Camera | None, str]:
-    """The camera the options of :func:`add_camera_arguments` give, and where it came from.
-
-    Returns ``(None, "")`` when none are given (the checkpoint's camera applies).
-
-    Raises
-    ------
-    ValueError
-        On a parameter without ``--camera``, one that the chosen camera does not have, both
-        ``--camera`` and ``--camera-file``, or a bad value or file.
-    """
-    from .io import read_camera_file
-
-    params = {name: getattr(args, f"camera_{name}") for name in CAMERA_PARAMETERS
-              if getattr(args, f"camera_{name}", None) is not None}
-    if args.camera_file is not None:
-        if args.camera is not None or params:
-            extra = "--camera" if args.camera is not None else _flag(next(iter(params)))
-            raise ValueError(f"{extra} cannot be combined with --camera-file (put the camera in the file)")
-        return read_camera_file(args.camera_file), f"the camera file {args.camera_file}"
-    if args.camera is None:
-        if params:
-            raise ValueError(f"{_flag(next(iter(params)))} needs --camera {{{','.join(CAMERA_NAMES)}}}")
-        return None, ""
-    allowed = camera_parameters(args.camera)
-    for name in params:
-        if name not in allowed:
-            raise ValueError(f"{_flag(name)} does not apply to --camera {args.camera}; its options are "
-                             f"{', '.join(_flag(n) for n in allowed)}")
-    return camera_from_name(args.camera, **params), f"--camera {args.camera}"
-
-
-def add_localize_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Options of ``structloc localize`` (see :func:`cli_localize`)."""
-    parser.add_argument("--model", required=True, help="checkpoint MODEL.pt from structloc train")
-    parser.add_argument("--frames", required=True, help=_FRAME_SIZE_HELP)
-    parser.add_argument("--out", required=True, help="localization CSV (challenge format, frames from 1)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
-    parser.add_argument("--chunk-frames", type=int, default=256, help="frames read per chunk")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_camera_arguments(parser)
-    return parser
-
-
-def cli_localize(args: argparse.Namespace) -> int:
-    """``structloc localize``: TIFF stack -> challenge localization CSV."""
-    from .io import check_output_path, write_localizations_csv
-
-    check_output_path(args.out)  # before any work
-    camera, source = camera_from_arguments(args)
-    localizer = Localizer.from_checkpoint(args.model, device=args.device, camera=camera, camera_source=source)
-    print(f"camera: {describe_camera(localizer.camera)}, from {localizer.camera_source}")
-    table = localizer.localize_tiff(Path(args.frames), chunk_frames=args.chunk_frames,
-                                    progress=not args.no_progress)
-    write_localizations_csv(args.out, table)
-    print(f"wrote {len(table)} localizations of {args.frames} to {args.out}")
-    return 0

@@ -14,6 +14,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from .device import best_device
+
 __all__ = ["MODES", "MODE_ENV_VAR", "book_mode", "in_colab", "best_device", "describe_device"]
 
 #: The run modes every chapter understands.
@@ -56,13 +58,6 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def best_device() -> str:
-    """The torch device chapters should use: ``"cuda"`` when a GPU is visible, else ``"cpu"``."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def describe_device(mode: str | None = None, *, colab: bool | None = None, device: str | None = None) -> str:
     """One or two lines saying which device the chapter will use, with a hint when it matters.
 
@@ -73,7 +68,7 @@ def describe_device(mode: str | None = None, *, colab: bool | None = None, devic
     colab : bool, optional
         Whether we run in Colab (default: :func:`in_colab`).
     device : str, optional
-        The device to describe (default: :func:`best_device`).
+        The device to describe (default: :func:`structloc.device.best_device`).
 
     Returns
     -------
@@ -97,7 +92,7 @@ def describe_device(mode: str | None = None, *, colab: bool | None = None, devic
                 f"(in a notebook: %env {MODE_ENV_VAR}=full) and run the notebook again."
             )
         return line
-    line = f"Device: {device} (no GPU found). Mode: {mode}."
+    line = f"Device: {device} ({'Apple GPU' if device == 'mps' else 'no GPU found'}). Mode: {mode}."
     if colab:
         return line + (
             "\nHint: for full-scale runs choose Runtime > Change runtime type > GPU, "

@@ -169,8 +169,54 @@ def test_verb_registry_accepts_new_verbs(capsys, monkeypatch):
         cli.register_verb("hello-test", "again", arguments)(run)
 
 
+def test_a_type_error_from_a_bug_shows_its_traceback(capsys, monkeypatch):
+    """Only input errors become one-line messages; a TypeError inside a verb is a bug and propagates."""
+    monkeypatch.setattr(cli, "VERBS", dict(cli.VERBS))
+
+    @cli.register_verb("buggy-test", "a verb with a bug", lambda parser: None)
+    def run(args):
+        return len(None)  # TypeError
+
+    with pytest.raises(TypeError, match="NoneType"):
+        cli.main(["buggy-test"])
+
+    @cli.register_verb("input-test", "a verb refusing its input", lambda parser: None)
+    def refuse(args):
+        raise FileNotFoundError("no such file: x.tif")
+
+    assert run_main(["input-test"], capsys)[::2] == (2, "structloc: error: no such file: x.tif\n")
+
+
+def test_every_verb_is_a_module_with_the_same_two_functions():
+    from structloc.cli import evaluate, localize, simulate, study, train
+
+    modules = (simulate, evaluate, train, localize, study)
+    assert list(cli.VERBS)[:5] == [m.NAME for m in modules]
+    for module in modules:
+        verb = cli.VERBS[module.NAME]
+        assert (verb.add_arguments, verb.run, verb.summary) == (module.add_arguments, module.run, module.SUMMARY)
+
+
+def test_choices_come_from_the_registries():
+    from structloc.camera import CAMERA_NAMES
+    from structloc.heads import HEADS
+    from structloc.model import PRESETS
+    from structloc.sampling import SAMPLERS
+    from structloc.snr import SNR_PRESETS
+
+    parser = cli.build_parser()
+    verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    def choices(verb, flag):
+        return next(a.choices for a in verbs[verb]._actions if flag in a.option_strings)
+
+    assert list(choices("simulate", "--sampler")) == list(SAMPLERS)
+    assert set(choices("simulate", "--snr")) == set(choices("train", "--snr")) == set(SNR_PRESETS)
+    assert set(choices("train", "--preset")) == set(PRESETS) and tuple(choices("train", "--head")) == HEADS
+    assert tuple(choices("localize", "--camera")) == CAMERA_NAMES
+
+
 def test_simulate_writes_frames_and_ground_truth(tmp_path, capsys):
-    pytest.importorskip("structloc.simulate")
     out_dir = tmp_path / "sim"
     argv = ["simulate", "--frames", "4", "--sampler", "csr", "--snr", "medium", "--density", "2",
             "--seed", "3", "--out", str(out_dir), "--quiet"]
@@ -194,7 +240,6 @@ def test_simulate_writes_frames_and_ground_truth(tmp_path, capsys):
 
 
 def test_simulate_rejects_file_as_out(tmp_path, capsys):
-    pytest.importorskip("structloc.simulate")
     f = tmp_path / "file"
     f.write_text("x")
     code, _, err = run_main(["simulate", "--frames", "1", "--out", str(f), "--quiet"], capsys)

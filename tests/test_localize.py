@@ -2,6 +2,7 @@
 
 import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -261,3 +262,21 @@ def test_large_frames_run_fewer_per_call_with_the_same_result(checkpoint):
     assert len(together) > 0
     np.testing.assert_array_equal(together.frame, one.frame)
     np.testing.assert_allclose(together.x_nm, one.x_nm, atol=1e-3)
+
+
+def test_running_a_model_or_the_study_does_not_import_the_trainer():
+    import subprocess
+    import sys
+
+    code = ("import sys, structloc.localize, structloc.study; "
+            "assert 'structloc.train' not in sys.modules, sorted(m for m in sys.modules if m.startswith('structloc'))")
+    root = Path(__file__).resolve().parents[1]  # this checkout's structloc
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_a_loaded_localizer_keeps_its_typed_training_config():
+    localizer = Localizer.pretrained("helix_high", device="cpu")
+    assert isinstance(localizer.config, TrainConfig) and localizer.config.sampler == "helix"
+    assert localizer.psf == localizer.config.psf and localizer.info["config"]["sampler"] == "helix"
+    assert set(localizer.info) == {"path", "config", "step", "history"}

@@ -17,7 +17,7 @@ import torch
 from .. import __version__
 from ..emitters import Emitters
 from ..io import atomic_path, atomic_write
-from ..train import _git_commit
+from ..provenance import git_commit
 from .config import StudyConfig
 from .runner import model_path
 
@@ -80,7 +80,7 @@ def read_locs(path: str | Path) -> dict:
 
 
 def locs_path_for(results_path: str | Path) -> Path:
-    """Where :func:`cli_study` writes the lowest-density localizations next to a results CSV."""
+    """Where ``structloc study --out`` writes the lowest-density localizations next to a results CSV."""
     results_path = Path(results_path)
     return results_path.with_name(f"{results_path.stem}_lowest_density_locs.csv.gz")
 
@@ -89,7 +89,7 @@ def write_provenance(path: str | Path, config: StudyConfig, *, command: str, wal
                      extra: dict[str, Any] | None = None) -> Path:
     """Write a JSON record of how a results table was made (command, commit, device, time)."""
     record = {
-        "command": command, "git_commit": _git_commit(), "structloc_version": __version__,
+        "command": command, "git_commit": git_commit(), "structloc_version": __version__,
         "torch_version": torch.__version__, "device": config.device,
         "gpu_available": bool(torch.cuda.is_available()), "torch_threads": torch.get_num_threads(),
         "machine": platform.platform(), "processor": platform.processor() or platform.machine(),

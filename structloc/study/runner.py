@@ -29,7 +29,6 @@ from ..localize import Localizer
 from ..pretrained import MODELS_DIR
 from ..psf import AstigmaticPSF
 from ..render import subpixel_bias
-from ..train import TrainConfig
 from .config import StudyConfig, check_approach, check_snr, check_target, target_label
 from .testsets import TestSet, simulate_test_set
 
@@ -70,9 +69,8 @@ def _load_localizer(path: Path, device: str) -> Localizer:
 
 def _localizer_geometry(localizer: Localizer) -> tuple[Field, AstigmaticPSF | None, Camera]:
     """Field, PSF and camera a model was trained with (its test frames must use the same)."""
-    config = TrainConfig.from_dict(localizer.info["config"]) if localizer.info.get("config") else None
-    psf = config.psf if config is not None else None
-    return localizer.spec.field, psf, localizer.camera
+    config = localizer.config
+    return localizer.spec.field, config.psf if config is not None else None, localizer.camera
 
 
 def point_command(approach: str, snr: str, target: float | str, *, n_frames: int, seed: int,

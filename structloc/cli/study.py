@@ -1,4 +1,4 @@
-"""``structloc study``: its options and what it runs (registered in :mod:`structloc.cli`)."""
+"""``structloc study``: evaluate the trained models on MT0 test sets (rows, CSV, provenance)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,19 @@ import pandas as pd
 import torch
 
 from ..snr import SNR_PRESETS
-from .config import APPROACHES, CHALLENGE_SETS, StudyConfig
-from .results import locs_path_for, model_checksums, write_locs, write_provenance, write_results
-from .runner import run
+from ..study.config import APPROACHES, CHALLENGE_SETS, StudyConfig
+from ..study.results import locs_path_for, model_checksums, write_locs, write_provenance, write_results
+from ..study.runner import run as run_study_points
+from .arguments import non_negative_int, positive_int, torch_device
 
-__all__ = ["add_study_arguments", "cli_study"]
+__all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
+
+NAME = "study"
+SUMMARY = "CSR vs structure-based training: evaluate the shipped models on MT0 test sets"
 
 
-def add_study_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Options of ``structloc study`` (see :func:`cli_study`)."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``structloc study`` (see :func:`run`)."""
     parser.add_argument("--snr", nargs="+", choices=sorted(SNR_PRESETS), default=None,
                         help="signal level(s) (default: high medium low)")
     parser.add_argument("--approach", nargs="+", choices=APPROACHES, default=None,
@@ -30,21 +34,20 @@ def add_study_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
                              "--challenge only those sets)")
     parser.add_argument("--challenge", nargs="+", type=str.upper, choices=CHALLENGE_SETS, default=None,
                         help="challenge test sets LD and/or HD (default: both, unless --nominal-density is given)")
-    parser.add_argument("--frames", type=int, default=None, help="test frames per point (default 200; quick 30)")
-    parser.add_argument("--seed", type=int, default=7, help="study seed (test frames and bootstrap)")
-    parser.add_argument("--boot", type=int, default=None, help="bootstrap replicates (default 1000; quick 200)")
+    parser.add_argument("--frames", type=positive_int, default=None, help="test frames per point (default 200; quick 30)")
+    parser.add_argument("--seed", type=non_negative_int, default=7, help="study seed (test frames and bootstrap)")
+    parser.add_argument("--boot", type=positive_int, default=None, help="bootstrap replicates (default 1000; quick 200)")
     parser.add_argument("--models", default=None,
                         help="directory of {approach}_{snr}.pt checkpoints (default: the models shipped "
                              "with structloc)")
-    parser.add_argument("--training-seed", type=int, nargs="+", default=None,
+    parser.add_argument("--training-seed", type=non_negative_int, nargs="+", default=None,
                         help="use {approach}_{snr}_seed{S}.pt models (default: the shipped ones)")
-    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--device", type=torch_device, default="cpu", help="torch device (cpu, cuda, ...)")
+    parser.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     parser.add_argument("--out", default=None, help="write the rows to this CSV (atomic), a .json provenance and "
                         "the lowest nominal density's localizations (OUT_lowest_density_locs.csv.gz)")
     parser.add_argument("--quick", action="store_true", help="reduced study: densities 0.38, 2.2, 13; 30 frames")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser
 
 
 def _config_from_args(args: argparse.Namespace) -> StudyConfig:
@@ -65,16 +68,14 @@ def _config_from_args(args: argparse.Namespace) -> StudyConfig:
     return StudyConfig.quick(**options) if args.quick else StudyConfig(**options)
 
 
-def cli_study(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """``structloc study``: run points of the study, print their rows, optionally write a CSV."""
     if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     config = _config_from_args(args)
     start = time.perf_counter()
     lowest = min(config.nominal_densities) if config.nominal_densities else None
-    done = run(config, progress=not args.no_progress, keep_locs_at=lowest)
+    done = run_study_points(config, progress=not args.no_progress, keep_locs_at=lowest)
     df = done.results
     wall_s = time.perf_counter() - start
     shown = ["approach", "snr", "test_set", "count_density", "nominal_density", "n_frames", "jaccard",

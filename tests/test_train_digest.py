@@ -1,0 +1,95 @@
+"""Byte-identity checks of training and of loading checkpoints (issue 14's training split).
+
+The digests were computed from the code as it was before ``structloc.train`` was split into
+``config``, ``device``, ``provenance`` and the training loop; a refactor that keeps behaviour must
+keep them. As in ``tests/test_study_identity.py``, torch runs on one CPU thread; another torch
+build or CPU instruction set may sum floats differently and change the digests without any change
+to structloc (they were computed with torch 2.13.0+cpu on an AMD EPYC CPU).
+"""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from structloc import Field
+from structloc.camera import EMCCD
+from structloc.localize import Localizer
+from structloc.psf import AstigmaticPSF
+from structloc.sampling import sampler_from_name
+from structloc.simulate import simulate_frames
+from structloc.snr import signal_level
+from structloc.train import TrainConfig, train
+from test_study_identity import _digest, one_thread  # noqa: F401 (a fixture)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: sha256 of the state_dict (names, dtypes, shapes and bytes, in order) after the tiny seeded runs.
+TRAIN_SHA256 = {
+    "mixture": "4260d3e55af723116d712218e2820d40929fc9e82bdb5a5ba8513c154bf3eddd",
+    "grid": "a653745dd1da5fecc12fe7fb64ba0def4a361494a7dd9602317051e39afe383d",
+}
+#: sha256 of the localizations of the fixed frames by every shipped checkpoint, and its threshold.
+CHECKPOINT_SHA256 = {
+    "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
+    "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
+    "models/csr_high.pt": "3cb7a870cd51bf292408cbf745b64b321689b8633f02c3503d55b649e5ccaa76",
+    "models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
+    "models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
+    "models/helix_high.pt": "90c56275969dc5293626a70b54f8692c96989e04286b2bb46037a059adef5ada",
+    "models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
+    "models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
+    "structloc/data/models/csr_high.pt": "3cb7a870cd51bf292408cbf745b64b321689b8633f02c3503d55b649e5ccaa76",
+    "structloc/data/models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
+    "structloc/data/models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
+    "structloc/data/models/helix_high.pt": "90c56275969dc5293626a70b54f8692c96989e04286b2bb46037a059adef5ada",
+    "structloc/data/models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
+    "structloc/data/models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
+}
+
+
+def state_digest(state: dict) -> str:
+    sha = hashlib.sha256()
+    for name, tensor in state.items():
+        sha.update(name.encode())
+        sha.update(_digest(tensor.detach().cpu().numpy()).encode())
+    return sha.hexdigest()
+
+
+def tiny(head: str) -> TrainConfig:
+    return TrainConfig(sampler="helix", snr="high", preset="tiny", head=head, seed=5, batch_size=3, max_steps=4,
+                       minutes=None, steps_per_epoch=2, warmup_steps=1, n_val_frames=3,
+                       field=Field(width_px=32, height_px=32))
+
+
+@pytest.mark.parametrize("head", ["mixture", "grid"])
+def test_seeded_training_gives_the_same_model_bytes(head, tmp_path, one_thread):
+    result = train(tiny(head), tmp_path / "m.pt", device="cpu", progress=False)
+    digest = state_digest(result.model.state_dict())
+    assert digest == TRAIN_SHA256[head]
+    assert state_digest(torch.load(tmp_path / "m.pt", weights_only=False)["model"]) == digest
+
+
+def _frames() -> np.ndarray:
+    sampler = sampler_from_name("csr")
+    rng = np.random.default_rng(21)
+    emitters = sampler.sample(np.array([3, 12]), rng, signal_level("high"))
+    generator = torch.Generator().manual_seed(21)
+    return simulate_frames(emitters, 2, snr=signal_level("high"), psf=AstigmaticPSF().without_drift(),
+                           camera=EMCCD(), field=Field(), generator=generator).numpy()
+
+
+CHECKPOINTS = sorted(str(p.relative_to(ROOT)) for p in [*ROOT.glob("structloc/data/models/*.pt"),
+                                                        *ROOT.glob("models/*.pt"), *ROOT.glob("models/*/*.pt")])
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_shipped_checkpoints_load_and_localize_as_before(name, one_thread):
+    localizer = Localizer.from_checkpoint(ROOT / name, device="cpu")
+    table = localizer(_frames())
+    digest = _digest(table.frame, table.x_nm, table.y_nm, table.z_nm, table.photons, table.score,
+                     np.array([localizer.threshold]))
+    assert isinstance(localizer.camera, EMCCD)
+    assert digest == CHECKPOINT_SHA256[name]
