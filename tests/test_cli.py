@@ -239,6 +239,25 @@ def test_simulate_writes_frames_and_ground_truth(tmp_path, capsys):
     assert frames.mean() > 100 + 0.5 * 50 * 6
 
 
+def test_simulate_psf_models_share_the_truth_and_differ_in_the_frames(tmp_path, capsys):
+    frames, truths = {}, {}
+    for psf in ("gaussian", "centred", "interpolated"):
+        out_dir = tmp_path / psf
+        code, _, err = run_main(["simulate", "--frames", "2", "--sampler", "csr", "--density", "0.5", "--seed", "4",
+                                 "--psf", psf, "--out", str(out_dir), "--quiet"], capsys)
+        assert code == 0, err
+        frames[psf] = read_tiff_stack(out_dir / "frames.tif").astype(float)
+        truths[psf] = read_localizations(out_dir / "ground_truth.csv")
+    for psf in ("centred", "interpolated"):
+        np.testing.assert_array_equal(truths[psf].x_nm, truths["gaussian"].x_nm)
+        assert np.abs(frames[psf] - frames["gaussian"]).mean() > 1.0  # another image of the same emitters
+    code, _, err = run_main(["simulate", "--frames", "1", "--psf", "spline", "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "--psf" in err and "\n" not in err.strip()
+    code, _, err = run_main(["train", "--sampler", "csr", "--snr", "high", "--psf", "interpolated", "--out",
+                             str(tmp_path / "m.pt")], capsys)
+    assert code == 2 and "--psf" in err  # the trainer renders the Gaussian only
+
+
 def test_simulate_rejects_file_as_out(tmp_path, capsys):
     f = tmp_path / "file"
     f.write_text("x")

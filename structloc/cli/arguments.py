@@ -7,9 +7,20 @@ import math
 from typing import Callable
 
 from ..device import select_device
+from ..interpolated_psf import InterpolatedPSF
+from ..psf import AstigmaticPSF
 
-__all__ = ["EXIT_USAGE", "CLIError", "HelpFormatter", "Parser", "positive_int", "non_negative_int",
-           "non_negative_float", "torch_device"]
+__all__ = ["EXIT_USAGE", "CLIError", "HelpFormatter", "Parser", "PSF_MODELS", "positive_int", "non_negative_int",
+           "non_negative_float", "psf_from_name", "torch_device"]
+
+#: PSF models the command line can name (chapter 2): the Gaussian fitted to the bead stack with its
+#: centre drift, the same centred on its emitter (what the shipped models were trained on), and the
+#: interpolated bead PSF (simulation only).
+PSF_MODELS = {
+    "gaussian": "astigmatic Gaussian with the bead stack's centre drift (the default)",
+    "centred": "the same Gaussian centred on its emitter (the shipped models were trained on it)",
+    "interpolated": "the bead stack itself, interpolated (simulation only)",
+}
 
 #: Exit status for errors in the user's input.
 EXIT_USAGE = 2
@@ -59,6 +70,22 @@ def non_negative_int(text: str) -> int:
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0."""
     return _number(text, float, "a finite number >= 0", lambda v: v >= 0)
+
+
+def psf_from_name(name: str):
+    """The PSF model a ``--psf`` value names (see :data:`PSF_MODELS`)."""
+    if name == "gaussian":
+        return AstigmaticPSF()
+    if name == "centred":
+        return AstigmaticPSF().without_drift()
+    if name == "interpolated":
+        return InterpolatedPSF.from_beads()  # fits the shipped bead stack (a few seconds)
+    raise CLIError(f"--psf must be one of {', '.join(PSF_MODELS)}, got {name!r}")
+
+
+def psf_help(models: tuple[str, ...]) -> str:
+    """Help text of a ``--psf`` option offering ``models``."""
+    return "PSF model: " + "; ".join(f"{name} = {PSF_MODELS[name]}" for name in models)
 
 
 def torch_device(text: str) -> str:

@@ -9,7 +9,8 @@ from ..io import check_output_path, write_activations_csv, write_tiff_stack
 from ..sampling import MAX_EMITTERS_PER_FRAME, SAMPLERS, sampler_from_name
 from ..simulate import simulate
 from ..snr import SNR_PRESETS
-from .arguments import CLIError, non_negative_float, non_negative_int, positive_int, torch_device
+from .arguments import (PSF_MODELS, CLIError, non_negative_float, non_negative_int, positive_int, psf_from_name,
+                        psf_help, torch_device)
 
 __all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
 
@@ -33,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="mean emitter density in emitters per um^2; the count per frame is "
                              f"Poisson with mean D x 40.96 um^2 (at most {MAX_EMITTERS_PER_FRAME:,}; "
                              "requests larger than the available memory are refused)")
+    parser.add_argument("--psf", default="gaussian", choices=list(PSF_MODELS), help=psf_help(tuple(PSF_MODELS))
+                        + "; to test a shipped model, simulate with the PSF it was trained on (centred)")
     parser.add_argument("--seed", type=non_negative_int, default=0,
                         help="random seed (same seed, same frames and ground truth)")
     parser.add_argument("--device", type=torch_device, default="cpu",
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         check_output_path(tif_path), check_output_path(csv_path)
     sampler = sampler_from_name(args.sampler)
     sim = simulate(sampler, args.frames, snr=args.snr, density_per_um2=args.density, seed=args.seed,
-                   device=args.device, progress=not args.quiet)
+                   psf=psf_from_name(args.psf), device=args.device, progress=not args.quiet)
     args.out.mkdir(parents=True, exist_ok=True)
     tif = write_tiff_stack(tif_path, sim.frames)
     csv = write_activations_csv(csv_path, sim.emitters)

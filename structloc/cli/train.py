@@ -11,11 +11,13 @@ from ..heads import HEADS
 from ..io import atomic_write, check_output_path
 from ..model import PRESETS
 from ..provenance import training_provenance
-from ..psf import AstigmaticPSF
 from ..snr import SNR_PRESETS
 from ..train import train
 from ..train_config import TRAIN_SAMPLERS, TrainConfig
-from .arguments import non_negative_int, positive_int, torch_device
+from .arguments import non_negative_int, positive_int, psf_from_name, psf_help, torch_device
+
+#: PSF models a network can be trained on (the training frames' renderer is the Gaussian).
+TRAIN_PSFS = ("gaussian", "centred")
 
 __all__ = ["NAME", "SUMMARY", "add_arguments", "run"]
 
@@ -45,10 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--background-range", type=float, nargs=2, default=None, metavar=("LOW", "HIGH"),
                         help="draw each frame's background (photons/pixel) log-uniformly from this range "
                              "(default: the --snr preset's)")
-    parser.add_argument("--psf-drift", default="bead", choices=("bead", "none"),
-                        help="PSF centre drift of the training frames: the drift fitted to the bead stack "
-                             "(default) or none (the image centred on its emitter, as models trained before "
-                             "the drift existed; needed to resume them)")
+    parser.add_argument("--psf", default="gaussian", choices=TRAIN_PSFS, help=psf_help(TRAIN_PSFS)
+                        + " (centred resumes the models trained before the drift existed)")
     parser.add_argument("--unbalanced", action="store_true",
                         help="weight frames by their error as is, so dense frames dominate (the recipe of "
                              "models trained before balance_densities existed)")
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, max_steps=args.steps, minutes=minutes,
                          steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced,
                          photons_range=args.photons_range, background_range_photons=args.background_range,
-                         psf=AstigmaticPSF() if args.psf_drift == "bead" else AstigmaticPSF().without_drift())
+                         psf=psf_from_name(args.psf))
     out = check_output_path(args.out)
     check_output_path(out.with_suffix(".json"))  # the provenance, written after training
     try:
