@@ -114,7 +114,7 @@ def test_bad_arguments():
 
 
 def test_phase_image_draws_probability_and_depth():
-    from structloc.training_plots import grid_z_nm
+    from structloc.plotting import grid_z_nm
 
     truth = _truth()
     picture = phase_image(ideal_output(truth, 2, SPEC), SPEC)

@@ -1,37 +1,80 @@
-"""Figures of the study (chapter 6): metrics vs nominal density, checkerboard, reconstructions.
+"""Evaluation metrics by model, by nominal density and by depth, with their intervals.
 
-Every function takes the results table of :mod:`structloc.study` (or localization tables) and
-returns the matplotlib ``Figure`` it drew. CSR is drawn in the book's CSR colour, helix
-(structure-based) training in its structure colour (:data:`structloc.plotting.PALETTE`).
+:func:`metric_bars` draws bootstrap intervals of a few models; the other figures draw the study's
+results table (one row per approach, signal level and test set) or its kept localizations. They
+take the computed tables and import no study code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from .emitters import Emitters
-from .field import Field
-from .plotting import PALETTE
-from .render import render_gaussian, subpixel_bias
-from .snr import SNR_PRESETS
+from ..emitters import Emitters
+from ..evaluate import axial_profile
+from ..snr import SNR_PRESETS
+from .common import METRIC_LABELS, PALETTE, label_colour, mapping, training_regime
 
-__all__ = ["APPROACH_COLOURS", "METRIC_LABELS", "metrics_vs_density", "paired_differences", "checkerboard_summary",
-           "subpixel_histograms", "recall_by_depth", "reconstruction_grid"]
+__all__ = ["metric_bars", "metrics_vs_density", "paired_differences", "checkerboard_summary", "recall_by_depth"]
 
-#: Colour of each training regime.
-APPROACH_COLOURS: dict[str, str] = {"csr": PALETTE["csr"], "helix": PALETTE["structure"], "truth": "0.2"}
-#: Axis labels of the result columns.
-METRIC_LABELS: dict[str, str] = {
-    "jaccard": "Jaccard index", "precision": "precision", "recall": "recall",
-    "rmse_lat_nm": "RMSE lateral (nm)", "rmse_ax_nm": "RMSE axial (nm)", "rmse_vol_nm": "RMSE volumetric (nm)",
-    "efficiency_lat": "efficiency lateral", "efficiency_ax": "efficiency axial", "efficiency_3d": "3D efficiency",
-}
+#: The training regimes compared, in legend order, and the challenge's own test sets (drawn apart
+#: from the density grid): the names of :mod:`structloc.study.config`, which figures do not import.
+_APPROACHES = ("csr", "helix")
 _CHALLENGE = ("LD", "HD")
+
+
+def metric_bars(
+    intervals: Mapping[str, Any],
+    *,
+    metrics: Sequence[str] = ("jaccard", "rmse_lat_nm", "rmse_ax_nm", "efficiency_3d"),
+    title: str | None = None,
+) -> Figure:
+    """Bars of evaluation metrics per model, with bootstrap confidence intervals.
+
+    Parameters
+    ----------
+    intervals : mapping of str -> pandas.DataFrame
+        Per model label, the result of :func:`structloc.evaluate.bootstrap_ci` (index: metric
+        names; columns ``estimate``, ``low``, ``high``).
+    metrics : sequence of str
+        Which metrics to draw, one panel each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    intervals = mapping("intervals", intervals)
+    labels = list(intervals)
+    ncols = min(2, len(metrics))  # at most two panels per row: legible at page width
+    nrows = -(-len(metrics) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False,
+                             constrained_layout=True)
+    for extra in axes.flat[len(metrics):]:
+        extra.remove()
+    for j, metric in enumerate(metrics):
+        ax = axes.flat[j]
+        for i, label in enumerate(labels):
+            table = intervals[label]
+            if metric not in getattr(table, "index", ()):
+                raise ValueError(f"intervals[{label!r}] has no row {metric!r} (expected bootstrap_ci output)")
+            est, low, high = (float(table.loc[metric, c]) for c in ("estimate", "low", "high"))
+            err = [[max(est - low, 0.0)], [max(high - est, 0.0)]] if np.isfinite(low) and np.isfinite(high) else None
+            ax.bar(i, est, color=label_colour(training_regime(label), i), alpha=0.85, yerr=err, capsize=6)
+            ax.annotate(f"{est:.3f}" if abs(est) < 10 else f"{est:.1f}", (i, est), ha="left",
+                        va="bottom" if est >= 0 else "top", fontsize=8, xytext=(9, 2 if est >= 0 else -2),
+                        textcoords="offset points")
+        ax.set_xticks(range(len(labels)), labels, rotation=20)
+        ax.set_title(METRIC_LABELS.get(metric, metric), fontsize=10)
+        ax.grid(alpha=0.3, axis="y")
+        if metric in ("jaccard", "precision", "recall"):
+            ax.set_ylim(0, 1.05)
+    if title:
+        fig.suptitle(title)
+    return fig
 
 
 def _check_table(df, columns: Sequence[str]) -> None:
@@ -85,11 +128,11 @@ def metrics_vs_density(df, metrics: Sequence[str] = ("jaccard", "rmse_vol_nm"), 
     for j, snr in enumerate(columns):
         for i, metric in enumerate(metrics):
             ax = axes[i, j]
-            for approach in ("csr", "helix"):
+            for approach in _APPROACHES:
                 sel = df[(df["snr"] == snr) & (df["approach"] == approach)]
                 grid = sel[~is_challenge.loc[sel.index]]
                 grid = grid.groupby("test_set").mean(numeric_only=True).sort_values("nominal_density")
-                colour = APPROACH_COLOURS[approach]
+                colour = PALETTE[approach]
                 if len(grid):
                     ax.plot(grid["nominal_density"], grid[metric], "o-", color=colour, ms=3.5, lw=1.4,
                             label=approach)
@@ -149,25 +192,42 @@ def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figu
     return fig
 
 
-def checkerboard_summary(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figure:
+def checkerboard_summary(df, pooled: Mapping[str, Any], *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figure:
     """Pooled checkerboard index (chi2/dof, 1 = no bias) per approach and SNR, at 100 and 25 nm.
 
     The dashed line is the no-bias value 1; the grey band its +-2 standard errors
     (``sqrt(2 / dof)``) for the helix pool; the ground-truth value of the same frames is drawn as
     a black tick for reference.
-    """
-    from .study import pooled_checkerboard
 
-    _check_table(df, ["checkerboard_chi2", "checkerboard_dof", "checkerboard_25nm_chi2", "checkerboard_25nm_dof"])
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Results table (its SNRs and, where present, the ground truth's ``checkerboard_truth`` and
+        ``checkerboard_25nm_truth`` columns).
+    pooled : mapping of {"pixel", "25nm"} -> pandas.DataFrame
+        The pooled indices of ``df`` per period (:func:`structloc.study.pooled_checkerboard`:
+        columns approach, snr, checkerboard, se_no_bias).
+    figsize : (float, float)
+        Figure size in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    _check_table(df, [])
+    pooled = mapping("pooled", pooled)
+    missing = [p for p in ("pixel", "25nm") if p not in pooled]
+    if missing:
+        raise ValueError(f"pooled lacks the period(s) {missing} (expected pooled_checkerboard output per period)")
     snrs = _snrs(df, None)
     fig, axes = plt.subplots(1, 2, figsize=figsize, squeeze=False)
     for ax, period, label in zip(axes[0], ("pixel", "25nm"), ("camera pixel (100 nm)", "output bin (25 nm)")):
-        pooled = pooled_checkerboard(df, period).set_index(["approach", "snr"])
+        by_row = pooled[period].set_index(["approach", "snr"])
         x = np.arange(len(snrs))
-        for k, approach in enumerate(("csr", "helix")):
-            values = [pooled["checkerboard"].get((approach, s), np.nan) for s in snrs]
-            ax.bar(x + (k - 0.5) * 0.38, values, 0.36, color=APPROACH_COLOURS[approach], label=approach)
-        se = [pooled["se_no_bias"].get(("helix", s), np.nan) for s in snrs]
+        for k, approach in enumerate(_APPROACHES):
+            values = [by_row["checkerboard"].get((approach, s), np.nan) for s in snrs]
+            ax.bar(x + (k - 0.5) * 0.38, values, 0.36, color=PALETTE[approach], label=approach)
+        se = [by_row["se_no_bias"].get(("helix", s), np.nan) for s in snrs]
         ax.axhline(1.0, color="k", ls="--", lw=0.8)
         ax.fill_between([-0.5, len(snrs) - 0.5], 1 - 2 * np.nanmax(se), 1 + 2 * np.nanmax(se), color="0.7", alpha=0.5)
         truth_col = "checkerboard_truth" if period == "pixel" else "checkerboard_25nm_truth"
@@ -179,37 +239,6 @@ def checkerboard_summary(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Fi
         ax.set_title(f"modulo the {label}")
         ax.set_ylabel("checkerboard index (χ²/dof)")
     axes[0, 0].legend(fontsize=8, frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def subpixel_histograms(locs: Mapping[str, Emitters], *, period_nm: float = 100.0, bins: int = 20,
-                        figsize: tuple[float, float] = (5.0, 3.0), title: str | None = None) -> Figure:
-    """Histograms of localization positions modulo ``period_nm`` (x and y pooled), one line each.
-
-    A flat line at 1 (density relative to uniform) means no sub-pixel bias; peaks mean positions
-    snap to parts of the pixel (the checkerboard artifact).
-    """
-    if not isinstance(locs, Mapping) or not locs:
-        raise ValueError("locs must be a non-empty mapping of label -> Emitters")
-    fig, ax = plt.subplots(figsize=figsize)
-    centres = (np.arange(bins) + 0.5) / bins * period_nm
-    for label, table in locs.items():
-        if not isinstance(table, Emitters):
-            raise TypeError(f"locs[{label!r}] must be an Emitters table, got {type(table).__name__}")
-        bias = subpixel_bias(table, period_nm=period_nm, bins=bins)
-        if bias.n == 0:
-            continue
-        ax.step(centres, bias.histogram / (bias.n / bins), where="mid",
-                color=APPROACH_COLOURS.get(str(label).split()[0], None),
-                label=f"{label}: χ²/dof = {bias.checkerboard:.1f}")
-    ax.axhline(1.0, color="k", ls="--", lw=0.8)
-    ax.set_xlabel(f"position modulo {period_nm:g} nm (nm)")
-    ax.set_ylabel("density / uniform")
-    ax.set_xlim(0, period_nm)
-    ax.legend(fontsize=7, frameon=False)
-    if title:
-        ax.set_title(title)
     fig.tight_layout()
     return fig
 
@@ -238,10 +267,7 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
     Grey bars (right axis) show the fraction of the ground-truth emitters in each slab, so that a
     slab's weight in the overall recall can be read off.
     """
-    from .evaluate import axial_profile
-
-    if not isinstance(locs, Mapping) or not locs:
-        raise ValueError("locs must be a non-empty mapping of (row, snr) -> Emitters")
+    locs = mapping("locs", locs)
     present = [s for s in SNR_PRESETS if ("truth", s) in locs]
     snrs = present if snrs is None else list(snrs)
     missing = [s for s in snrs if s not in present]
@@ -255,10 +281,10 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
         share = ax.twinx()
         share.bar(slabs.z_mid_nm, slabs.n_truth / max(1, len(truth)), (slabs.z_high_nm - slabs.z_low_nm) * 0.9,
                   color="0.85", zorder=0)
-        for approach in ("csr", "helix"):
+        for approach in _APPROACHES:
             if (approach, snr) in locs:
                 prof = axial_profile(truth, locs[(approach, snr)], edges_nm)
-                ax.plot(prof.z_mid_nm, prof.recall, "o-", color=APPROACH_COLOURS[approach], label=approach, zorder=3)
+                ax.plot(prof.z_mid_nm, prof.recall, "o-", color=PALETTE[approach], label=approach, zorder=3)
         share.set_ylim(0, 1)
         share.set_yticks([])
         ax.set_zorder(share.get_zorder() + 1)
@@ -271,71 +297,4 @@ def recall_by_depth(locs: Mapping[tuple[str, str], Emitters], *, edges_nm: Seque
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
-
-
-def _z_coloured(table: Emitters, field: Field, pixel_nm: float, sigma_nm: float, z_range: tuple[float, float],
-                cmap) -> np.ndarray:
-    """RGB image: hue from the local mean z, brightness from the localization density."""
-    rec = render_gaussian(table, field=field, pixel_nm=pixel_nm, sigma_nm=sigma_nm)
-    scale = np.percentile(rec.image[rec.image > 0], 99) if np.any(rec.image > 0) else 1.0
-    brightness = np.clip(rec.image / scale, 0, 1)[..., None]
-    colour = cmap(Normalize(*z_range)(np.nan_to_num(rec.z_nm)))[..., :3]
-    return colour * brightness
-
-
-def reconstruction_grid(locs: Mapping[tuple[str, str], Emitters], *, snrs: Sequence[str] | None = None,
-                        rows: Sequence[str] = ("truth", "csr", "helix"), field: Field = Field(),
-                        pixel_nm: float = 10.0, sigma_nm: float = 15.0,
-                        z_range: tuple[float, float] = (-750.0, 750.0), cmap: str = "turbo",
-                        panel_size: float = 3.0, title: str | None = None) -> Figure:
-    """Figure-4-style reconstructions: rows = approaches (and the ground truth), columns = SNRs.
-
-    Parameters
-    ----------
-    locs : mapping
-        ``{(row, snr): Emitters}``, e.g. :attr:`structloc.study.StudyRun.locs` of :func:`structloc.study.run`.
-    snrs : sequence of str, optional
-        Columns (default: the SNRs present, high to low).
-    rows : sequence of str
-        Row labels; rows absent from ``locs`` are skipped.
-    field, pixel_nm, sigma_nm :
-        Rendering (:func:`structloc.render.render_gaussian`).
-    z_range : (float, float)
-        Axial range of the colour map, in nm.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    if not isinstance(locs, Mapping) or not locs:
-        raise ValueError("locs must be a non-empty mapping of (approach, snr) -> Emitters")
-    present = {snr for _, snr in locs}
-    columns = [s for s in (snrs or SNR_PRESETS) if s in present]
-    if snrs is not None and len(columns) != len(snrs):
-        raise ValueError(f"SNR(s) {sorted(set(snrs) - present)} have no localizations")
-    row_names = [r for r in rows if any((r, s) in locs for s in columns)]
-    if not row_names:
-        raise ValueError(f"none of the rows {list(rows)} has localizations")
-    colour_map = plt.get_cmap(cmap)
-    fig, axes = plt.subplots(len(row_names), len(columns), squeeze=False,
-                             figsize=(panel_size * len(columns) + 0.8, panel_size * len(row_names)))
-    extent = (0, field.width_nm / 1000, field.height_nm / 1000, 0)
-    for i, row in enumerate(row_names):
-        for j, snr in enumerate(columns):
-            ax = axes[i, j]
-            table = locs.get((row, snr))
-            if table is not None:
-                ax.imshow(_z_coloured(table, field, pixel_nm, sigma_nm, z_range, colour_map), extent=extent)
-                ax.text(0.02, 0.02, f"{len(table)} locs", color="w", fontsize=7, transform=ax.transAxes)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(f"{snr} SNR")
-            if j == 0:
-                ax.set_ylabel("ground truth" if row == "truth" else f"{row} training")
-    mappable = plt.cm.ScalarMappable(Normalize(*z_range), colour_map)
-    fig.colorbar(mappable, ax=axes, shrink=0.6, label="z (nm)")
-    if title:
-        fig.suptitle(title)
     return fig

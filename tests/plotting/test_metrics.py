@@ -1,26 +1,24 @@
-"""Study figures: they draw what the table holds and reject what they cannot draw."""
+"""Metric figures: bars, metrics vs density, paired differences, checkerboard summary, recall by depth."""
 
-import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-from structloc import Emitters  # noqa: E402
-from structloc.study import RESULT_COLUMNS  # noqa: E402
-from structloc.study_plots import (  # noqa: E402
-    checkerboard_summary, metrics_vs_density, paired_differences, recall_by_depth, reconstruction_grid,
-    subpixel_histograms,
-)
+from structloc import Emitters, plotting
+from structloc.evaluate import bootstrap_ci
+from structloc.study import RESULT_COLUMNS, pooled_checkerboard
 
 
-@pytest.fixture(autouse=True)
-def _close():
-    yield
-    plt.close("all")
+def test_metric_bars_show_estimates_with_intervals(three_emitters):
+    truth = three_emitters
+    shifted = Emitters(truth.frame, truth.x_nm + 10.0, truth.y_nm, truth.z_nm, truth.photons)
+    ci = {"helix": bootstrap_ci(truth, truth, n_boot=20), "csr": bootstrap_ci(truth, shifted, n_boot=20)}
+    fig = plotting.metric_bars(ci, metrics=("jaccard", "rmse_lat_nm"))
+    ji_ax, rmse_ax = fig.axes
+    assert [p.get_height() for p in ji_ax.patches] == [1.0, 1.0]
+    np.testing.assert_allclose([p.get_height() for p in rmse_ax.patches], [0.0, 10.0])
+    with pytest.raises(ValueError, match="no row"):
+        plotting.metric_bars(ci, metrics=("speed",))
 
 
 def _table():
@@ -40,7 +38,7 @@ def _table():
 
 def test_metrics_vs_density_draws_one_panel_per_metric_and_snr_with_bands():
     df = _table()
-    fig = metrics_vs_density(df, ["jaccard", "rmse_vol_nm", "efficiency_3d"])
+    fig = plotting.metrics_vs_density(df, ["jaccard", "rmse_vol_nm", "efficiency_3d"])
     axes = fig.axes
     assert len(axes) == 3 * 2 and axes[0].get_title() == "high SNR" and axes[1].get_title() == "low SNR"
     lines = [line for line in axes[0].get_lines() if line.get_label() in ("csr", "helix")]
@@ -51,58 +49,31 @@ def test_metrics_vs_density_draws_one_panel_per_metric_and_snr_with_bands():
 
 def test_metrics_vs_density_rejects_missing_columns_and_unknown_snr():
     with pytest.raises(ValueError, match="lacks"):
-        metrics_vs_density(_table().drop(columns="jaccard_ci_low"))
+        plotting.metrics_vs_density(_table().drop(columns="jaccard_ci_low"))
     with pytest.raises(ValueError, match="medium"):
-        metrics_vs_density(_table(), snrs=["medium"])
+        plotting.metrics_vs_density(_table(), snrs=["medium"])
     with pytest.raises(ValueError, match="empty"):
-        metrics_vs_density(_table().iloc[:0])
+        plotting.metrics_vs_density(_table().iloc[:0])
 
 
 def test_paired_differences_one_line_per_snr_and_needs_differences():
     df = _table()
-    fig = paired_differences(df)
+    fig = plotting.paired_differences(df)
     assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 2 + 1  # two SNRs and the zero line
     with pytest.raises(ValueError, match="no paired"):
-        paired_differences(df.assign(jaccard_diff=np.nan))
+        plotting.paired_differences(df.assign(jaccard_diff=np.nan))
 
 
-def test_checkerboard_summary_two_panels():
-    fig = checkerboard_summary(_table())
+def test_checkerboard_summary_two_panels_from_the_pooled_indices():
+    df = _table()
+    fig = plotting.checkerboard_summary(df, {p: pooled_checkerboard(df, p) for p in ("pixel", "25nm")})
     assert len(fig.axes) == 2 and all(ax.get_yscale() == "log" for ax in fig.axes)
     assert len(fig.axes[0].patches) == 2 * 2  # 2 approaches x 2 SNRs
-
-
-def _locs(n=400, snap=False, seed=1):
-    rng = np.random.default_rng(seed)
-    x, y = rng.uniform(0, 6400, n), rng.uniform(0, 6400, n)
-    if snap:
-        x, y = np.round(x / 100) * 100 + 50, np.round(y / 100) * 100 + 50
-    return Emitters(np.zeros(n, int), x, y, rng.uniform(-700, 700, n), np.ones(n))
-
-
-def test_subpixel_histograms_show_the_bias():
-    fig = subpixel_histograms({"csr": _locs(snap=True), "helix": _locs()})
-    labels = [line.get_label() for line in fig.axes[0].get_lines()]
-    assert any(label.startswith("csr") for label in labels)
-    snapped = fig.axes[0].get_lines()[0].get_ydata()
-    assert snapped.max() > 5  # everything in one bin out of 20
-    with pytest.raises(ValueError, match="non-empty"):
-        subpixel_histograms({})
-
-
-def test_reconstruction_grid_rows_and_columns():
-    locs = {(row, snr): _locs(seed=k) for k, (row, snr) in
-            enumerate([(r, s) for r in ("truth", "csr", "helix") for s in ("high", "low")])}
-    fig = reconstruction_grid(locs)
-    images = [ax for ax in fig.axes if ax.get_images()]
-    assert len(images) == 6
-    rgb = images[0].get_images()[0].get_array()
-    assert rgb.shape == (640, 640, 3) and np.nanmax(rgb) <= 1.0 and np.nanmax(rgb) > 0
-    assert images[0].get_ylabel() == "ground truth" and images[0].get_title() == "high SNR"
-    with pytest.raises(ValueError, match="no localizations"):
-        reconstruction_grid(locs, snrs=["medium"])
-    with pytest.raises(ValueError, match="non-empty"):
-        reconstruction_grid({})
+    pixel = pooled_checkerboard(df, "pixel").set_index(["approach", "snr"])["checkerboard"]
+    heights = [p.get_height() for p in fig.axes[0].patches]  # csr (high, low), then helix (high, low)
+    np.testing.assert_allclose(heights, [pixel[a, s] for a in ("csr", "helix") for s in ("high", "low")])
+    with pytest.raises(ValueError, match="25nm"):
+        plotting.checkerboard_summary(df, {"pixel": pooled_checkerboard(df, "pixel")})
 
 
 def test_recall_by_depth_draws_the_recall_of_each_slab():
@@ -113,13 +84,13 @@ def test_recall_by_depth_draws_the_recall_of_each_slab():
     deep = truth.z_nm < -500
     found = truth.take(np.flatnonzero(~deep))  # a localizer blind below -500 nm, exact elsewhere
     locs = {("truth", "high"): truth, ("csr", "high"): truth, ("helix", "high"): found}
-    fig = recall_by_depth(locs)
+    fig = plotting.recall_by_depth(locs)
     lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
     assert np.allclose(lines["csr"].get_ydata(), 1.0)
     helix = np.asarray(lines["helix"].get_ydata())
     assert helix[0] == 0.0 and np.allclose(helix[1:], 1.0)
     assert fig.axes[0].get_title() == "high SNR"
     with pytest.raises(ValueError, match="ground truth"):
-        recall_by_depth(locs, snrs=["low"])
-    with pytest.raises(ValueError, match="non-empty"):
-        recall_by_depth({})
+        plotting.recall_by_depth(locs, snrs=["low"])
+    with pytest.raises(ValueError, match="locs is empty"):
+        plotting.recall_by_depth({})
