@@ -32,19 +32,21 @@ TRAIN_SHA256 = {
     "grid": "a653745dd1da5fecc12fe7fb64ba0def4a361494a7dd9602317051e39afe383d",
 }
 #: sha256 of the localizations of the fixed frames by every shipped checkpoint, and its threshold.
+#: The high-SNR pair was retrained (resumed from 75 to 190 minutes) after these were first computed:
+#: their digests are those of the new checkpoints, the others are unchanged.
 CHECKPOINT_SHA256 = {
     "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
     "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
-    "models/csr_high.pt": "3cb7a870cd51bf292408cbf745b64b321689b8633f02c3503d55b649e5ccaa76",
+    "models/csr_high.pt": "6de80106e74c7b6b38b524a5515b6edbacdfc2292bc6d00e794c910a78a1d2a2",
     "models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
     "models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "models/helix_high.pt": "90c56275969dc5293626a70b54f8692c96989e04286b2bb46037a059adef5ada",
+    "models/helix_high.pt": "44cc3357112ebc738a9319232c6c9bd7b27d2cb1155fac82a1ae14161b515f37",
     "models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
     "models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
-    "structloc/data/models/csr_high.pt": "3cb7a870cd51bf292408cbf745b64b321689b8633f02c3503d55b649e5ccaa76",
+    "structloc/data/models/csr_high.pt": "6de80106e74c7b6b38b524a5515b6edbacdfc2292bc6d00e794c910a78a1d2a2",
     "structloc/data/models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
     "structloc/data/models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "structloc/data/models/helix_high.pt": "90c56275969dc5293626a70b54f8692c96989e04286b2bb46037a059adef5ada",
+    "structloc/data/models/helix_high.pt": "44cc3357112ebc738a9319232c6c9bd7b27d2cb1155fac82a1ae14161b515f37",
     "structloc/data/models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
     "structloc/data/models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
 }
