@@ -138,10 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     cache: dict = {}
 
     def test_sets(psf) -> dict:  # one simulation per PSF the checkpoints were trained on
-        key = repr(psf)
-        if key not in cache:
-            cache[key] = _test_sets(args.snr, args.densities, args.frames, psf)
-        return cache[key]
+        if psf not in cache:
+            cache[psf] = _test_sets(args.snr, args.densities, args.frames, psf)
+        return cache[psf]
 
     if args.checkpoints:
         runs = [(Path(p).stem, Path(p), None) for p in args.checkpoints]

@@ -334,6 +334,13 @@ class BeadCalibration:
     roi_origin_px: np.ndarray
     roi_photons: np.ndarray
 
+    def drift_residuals_nm(self) -> tuple[np.ndarray, np.ndarray]:
+        """What the centre drift leaves: per frame, the median over beads of each bead's offset
+        minus the drift curve of :attr:`psf`, in nm (x, y; shape (n_z,) each)."""
+        dx, dy = self.psf.centre_offset_nm(self.z_nm)
+        return (np.median(self.offset_x_nm - dx[:, None], axis=1),
+                np.median(self.offset_y_nm - dy[:, None], axis=1))
+
 
 def _check_stack(stack, z_nm, bead_xy_nm, roi_px: int, pixel_nm: float):
     stack = np.asarray(stack)

@@ -34,10 +34,10 @@ def drift_curve(z_nm, knots_z_nm: tuple[float, ...], knots_nm: tuple[float, ...]
     if isinstance(z_nm, torch.Tensor):
         if not knots_z_nm:
             return torch.zeros_like(z_nm)
-        kz = torch.tensor(knots_z_nm, dtype=z_nm.dtype, device=z_nm.device)
-        kv = torch.tensor(knots_nm, dtype=z_nm.dtype, device=z_nm.device)
         if len(knots_z_nm) == 1:
             return torch.full_like(z_nm, float(knots_nm[0]))
+        kz = torch.tensor(knots_z_nm, dtype=z_nm.dtype, device=z_nm.device)
+        kv = torch.tensor(knots_nm, dtype=z_nm.dtype, device=z_nm.device)
         z = z_nm.clamp(kz[0], kz[-1])
         right = torch.searchsorted(kz, z.contiguous()).clamp(1, len(knots_z_nm) - 1)
         z0, z1, v0, v1 = kz[right - 1], kz[right], kv[right - 1], kv[right]

@@ -132,13 +132,7 @@ class Localizer:
 
     @property
     def config(self) -> TrainConfig | None:
-        """The training run of the network (from its checkpoint); None when unknown.
-
-        A localizer built by hand without ``config`` but with an ``info["config"]`` record (a
-        :meth:`TrainConfig.to_dict`, as code written before this attribute set it) reads it there.
-        """
-        if self._config is None and self.info.get("config"):
-            return TrainConfig.from_dict(self.info["config"])
+        """The training run of the network (from its checkpoint, or as given); None when unknown."""
         return self._config
 
     @property

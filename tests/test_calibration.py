@@ -71,6 +71,7 @@ def test_centre_drift_of_the_shipped_stack_leaves_no_systematic_offset(shipped):
     raw = np.median(np.abs(np.median(shipped.offset_y_nm, axis=1)))
     left_x = np.median(shipped.offset_x_nm - dx[:, None], axis=1)
     left_y = np.median(shipped.offset_y_nm - dy[:, None], axis=1)
+    assert all(np.array_equal(a, b) for a, b in zip(shipped.drift_residuals_nm(), (left_x, left_y)))
     assert raw > 40 and np.ptp(np.median(shipped.offset_x_nm, axis=1)) > 30  # a drift the test can see
     assert np.median(np.abs(left_x)) < 2.0 and np.median(np.abs(left_y)) < 2.0
     assert np.mean(np.abs(left_x) <= 5.0) > 0.95 and np.mean(np.abs(left_y) <= 5.0) > 0.95

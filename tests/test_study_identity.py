@@ -72,15 +72,13 @@ def one_thread():
 
 def _localizer(seed: int, approach: str) -> Localizer:
     """A seeded, untrained tiny mixture-head network; threshold 0 keeps every candidate bin it decodes.
-    Its record says it was trained on the centred PSF, so the study simulates its frames with it."""
+    Its config says it was trained on the centred PSF, so the study simulates its frames with it."""
     torch.manual_seed(seed)
     model = LocNet(model_config("tiny", input_scale_photons=2000.0, head="mixture"))
     spec = head_spec("mixture", field=Field(), photon_scale=20000.0)
-    localizer = Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu")
-    record = TrainConfig(sampler=approach, snr="high", psf=CENTRED).to_dict()
-    del record["seed"]  # untrained: the study's rows say "no training seed", as before
-    localizer.info = {"config": record}
-    return localizer
+    # untrained: no checkpoint record, so the study's rows say "no training seed", as before
+    return Localizer(model, spec, EMCCD(), threshold=0.0, device="cpu",
+                     config=TrainConfig(sampler=approach, snr="high", psf=CENTRED))
 
 
 def _localizers() -> dict:
