@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import integer_at_least, nonnegative_float
 from ..field import Field
 from ..memory import check_fits
 from ..snr import SignalLevel, signal_level
@@ -27,12 +28,6 @@ BYTES_PER_EMITTER = 160
 
 
 # -- counts and photons --------------------------------------------------------------------------
-def _check_n_frames(n_frames: int) -> int:
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 0:
-        raise ValueError(f"n_frames must be a non-negative integer, got {n_frames!r}")
-    return int(n_frames)
-
-
 def validate_counts(counts: np.ndarray) -> np.ndarray:
     """Check per-frame emitter counts and return them as a 1-D int64 array.
 
@@ -91,9 +86,8 @@ def poisson_counts(
     -------
     numpy.ndarray of int64, shape (n_frames,)
     """
-    n_frames = _check_n_frames(n_frames)
-    if not (np.isfinite(density_per_um2) and density_per_um2 >= 0):
-        raise ValueError(f"density_per_um2 must be finite and >= 0, got {density_per_um2!r}")
+    n_frames = integer_at_least("n_frames", n_frames, 0)
+    nonnegative_float("density_per_um2", density_per_um2)
     mean = density_per_um2 * field.area_um2
     if mean > MAX_EMITTERS_PER_FRAME:
         raise ValueError(
@@ -108,9 +102,8 @@ def poisson_counts(
 
 def fixed_counts(n_frames: int, n: int) -> np.ndarray:
     """``n`` emitters in each of ``n_frames`` frames (int64 array of shape (n_frames,))."""
-    n_frames = _check_n_frames(n_frames)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n (emitters per frame) must be a non-negative integer, got {n!r}")
+    n_frames = integer_at_least("n_frames", n_frames, 0)
+    integer_at_least("n (emitters per frame)", n, 0)
     _check_counts_array(n_frames)
     return validate_counts(np.full(n_frames, int(n), dtype=np.int64))
 
@@ -134,8 +127,7 @@ def draw_photons(n: int, signal: SignalLevel | str, rng: np.random.Generator) ->
         Photons per emitter per frame.
     """
     level = signal_level(signal)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"n (number of emitters) must be a non-negative integer, got {n!r}")
+    integer_at_least("n (number of emitters)", n, 0)
     lo = level.photons * (1.0 - level.photons_spread)
     hi = level.photons * (1.0 + level.photons_spread)
     return rng.uniform(lo, hi, size=int(n))

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..checks import in_range, integer_at_least, positive_range
 from ..emitters import Emitters
 from ..field import Field
 from ..snr import SignalLevel
-from .counts import _check_n_frames, frames_and_photons
+from .counts import frames_and_photons
 from .positions import SamplerBase, check_field, choose_remaining, draw_distinct, inside_box
 
 __all__ = ["HelixSampler", "HelixSet"]
@@ -81,16 +82,6 @@ class HelixSet:
         )
 
 
-def _check_range(owner: str, name: str, value: tuple[float, float]) -> tuple[float, float]:
-    try:
-        lo, hi = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{owner}.{name} must be a (low, high) pair of numbers, got {value!r}") from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and 0 < lo <= hi):
-        raise ValueError(f"{owner}.{name} must satisfy 0 < low <= high (finite), got {value!r}")
-    return lo, hi
-
-
 @dataclass(frozen=True)
 class HelixSampler(SamplerBase):
     """Emitters drawn from random helices ("microtubules"), regenerated for every frame.
@@ -147,18 +138,15 @@ class HelixSampler(SamplerBase):
     def __post_init__(self) -> None:
         check_field("HelixSampler", self.field)
         for name in ("n_helices", "points_per_helix"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"HelixSampler.{name} must be a positive integer, got {value!r}")
-        object.__setattr__(self, "radius_nm", _check_range("HelixSampler", "radius_nm", self.radius_nm))
-        object.__setattr__(self, "pitch_nm", _check_range("HelixSampler", "pitch_nm", self.pitch_nm))
+            integer_at_least(f"HelixSampler.{name}", getattr(self, name))
+        object.__setattr__(self, "radius_nm", positive_range("HelixSampler.radius_nm", self.radius_nm))
+        object.__setattr__(self, "pitch_nm", positive_range("HelixSampler.pitch_nm", self.pitch_nm))
         if self.radius_nm[1] >= self.field.depth_nm / 2:
             raise ValueError(
                 f"HelixSampler.radius_nm high ({self.radius_nm[1]} nm) must be below half the "
                 f"axial range ({self.field.depth_nm / 2} nm)"
             )
-        if not (np.isfinite(self.max_tilt_deg) and 0 <= self.max_tilt_deg <= 60):
-            raise ValueError(f"HelixSampler.max_tilt_deg must be in [0, 60], got {self.max_tilt_deg!r}")
+        in_range("HelixSampler.max_tilt_deg", self.max_tilt_deg, 0.0, 60.0)
 
     @property
     def n_keys(self) -> int:
@@ -167,7 +155,7 @@ class HelixSampler(SamplerBase):
 
     def draw_helices(self, n_frames: int, rng: np.random.Generator) -> HelixSet:
         """Draw the helices of ``n_frames`` frames at once (see the class docstring)."""
-        n_frames = _check_n_frames(n_frames)
+        n_frames = integer_at_least("n_frames", n_frames, 0)
         f, shape = self.field, (n_frames, self.n_helices)
         radius = rng.uniform(*self.radius_nm, size=shape)
         pitch = rng.uniform(*self.pitch_nm, size=shape)
