@@ -46,3 +46,11 @@ def assert_moments():
 
 
     return check
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The calibration of the shipped bead stack (:func:`structloc.calibration.fit_bead_stack`)."""
+    from structloc.calibration import fit_bead_stack
+
+    return fit_bead_stack()
