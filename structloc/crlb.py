@@ -15,22 +15,28 @@ factor 2, which halves the information) and ``v = mu + r^2`` for an sCMOS camera
 ``r`` expressed in photons (read-noise rms divided by the gain). The CRLB of each parameter is the
 square root of the matching diagonal entry of ``I^-1``: no unbiased estimator has a smaller
 standard deviation. All derivatives are analytic.
+
+What the bound depends on besides the emitter (the PSF model, the pixels, the ROI and the camera
+noise) is one frozen :class:`CRLBSetup`; :func:`crlb` and :func:`fisher_information` take it as
+``setup=`` or its fields as keywords (``crlb(z, photons=..., background=..., noise="emccd")``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from typing import Literal
 
 import numpy as np
 import torch
 
+from .checks import integer_at_least, one_of, positive_float
 from .psf import AstigmaticPSF, pixel_profile
 from .snr import SignalLevel, signal_level
 
 __all__ = [
     "CRLB",
+    "CRLBSetup",
     "NOISE_MODELS",
     "PARAMETERS",
     "crlb",
@@ -121,118 +127,6 @@ def _as_float_array(name: str, value, *, sign: str = "any") -> np.ndarray:
     return arr
 
 
-def _noise_variance(mu: np.ndarray, noise: str, read_noise_photons, roi_px: int) -> np.ndarray:
-    if noise not in NOISE_MODELS:
-        raise ValueError(f"unknown noise model {noise!r}; choose one of {list(NOISE_MODELS)}")
-    if noise != "scmos":
-        if read_noise_photons is not None:
-            raise ValueError(f"read_noise_photons applies only to noise='scmos', not {noise!r}")
-        return 2.0 * mu if noise == "emccd" else mu
-    if read_noise_photons is None:
-        raise ValueError("noise='scmos' needs read_noise_photons (read-noise rms / gain, in photons)")
-    read = _as_float_array("read_noise_photons", read_noise_photons, sign="nonnegative")
-    if read.ndim not in (0, 2) or (read.ndim == 2 and read.shape != (roi_px, roi_px)):
-        raise ValueError(
-            f"read_noise_photons must be a scalar or a ({roi_px}, {roi_px}) per-pixel map, got shape {read.shape}"
-        )
-    return mu + read**2
-
-
-def fisher_information(
-    z_nm,
-    *,
-    photons,
-    background,
-    psf: AstigmaticPSF | None = None,
-    pixel_nm: float = 100.0,
-    roi_px: int = 41,
-    noise: NoiseModel = "poisson",
-    read_noise_photons=None,
-    x_offset_px=0.5,
-    y_offset_px=0.5,
-) -> np.ndarray:
-    """Fisher information matrix of theta = (x, y, z, photons, background) for one emitter in a ROI.
-
-    Parameters
-    ----------
-    z_nm : array_like
-        Axial position(s) of the emitter, in nm.
-    photons : array_like
-        Total photons emitted in the frame (> 0), broadcast against ``z_nm``.
-    background : array_like
-        Background photons per pixel (>= 0), broadcast against ``z_nm``. With 0, pixels whose
-        expected signal underflows to 0 are skipped.
-    psf : AstigmaticPSF, optional
-        PSF model (default :class:`AstigmaticPSF`).
-    pixel_nm : float
-        Pixel size in nm.
-    roi_px : int
-        Side of the square ROI in pixels, centred on the emitter. The default, 41 px (4.1 um at
-        100 nm pixels), holds the calibrated PSF even at z = -750 nm (sigma_y ~ 1 um): larger ROIs
-        change the bound by < 2 %, while 15 px would inflate it several-fold at the ends of the
-        z range because most of a defocused PSF would fall outside.
-    noise : {"poisson", "emccd", "scmos"}
-        Camera noise model (see module docstring).
-    read_noise_photons : float or np.ndarray of shape (roi_px, roi_px), optional
-        sCMOS read-noise rms in photons (required for, and only for, ``noise="scmos"``).
-    x_offset_px, y_offset_px : array_like
-        Emitter position within the central pixel ``roi_px // 2``, in pixels (0.5 is its centre).
-
-    Returns
-    -------
-    np.ndarray, shape (..., 5, 5)
-        Fisher information in units of 1/(parameter unit)^2 (nm for positions, photons otherwise),
-        parameters ordered as :data:`PARAMETERS`.
-    """
-    psf = psf or AstigmaticPSF()
-    if not isinstance(psf, AstigmaticPSF):
-        raise TypeError(f"psf must be an AstigmaticPSF, got {type(psf).__name__}")
-    if isinstance(roi_px, bool) or not isinstance(roi_px, (int, np.integer)) or roi_px < 1:
-        raise ValueError(f"roi_px must be a positive integer, got {roi_px!r}")
-    roi_px = int(roi_px)
-    if not (isinstance(pixel_nm, (int, float)) and math.isfinite(pixel_nm) and pixel_nm > 0):
-        raise ValueError(f"pixel_nm must be positive and finite, got {pixel_nm!r}")
-    z = _as_float_array("z_nm", z_nm)
-    n = _as_float_array("photons", photons, sign="positive")
-    b = _as_float_array("background", background, sign="nonnegative")
-    x_off = _as_float_array("x_offset_px", x_offset_px)
-    y_off = _as_float_array("y_offset_px", y_offset_px)
-    z, n, b, x_off, y_off = np.broadcast_arrays(z, n, b, x_off, y_off)
-
-    sx, sy = psf.sigma_nm(z)
-    dsx_dz, dsy_dz = sigma_derivative(psf, z)
-    # the emitter sits at the ROI centre plus the offset; its image also moves with the PSF drift
-    drift_x, drift_y = psf.centre_offset_nm(z)
-    ddx_dz, ddy_dz = psf.centre_offset_slope(z)
-    x = (roi_px // 2 + x_off) * pixel_nm + drift_x
-    y = (roi_px // 2 + y_off) * pixel_nm + drift_y
-    px, dpx_dx, dpx_ds = profile_derivatives(x, sx, roi_px, pixel_nm)  # (..., W)
-    py, dpy_dy, dpy_ds = profile_derivatives(y, sy, roi_px, pixel_nm)  # (..., H)
-
-    def outer(row: np.ndarray, col: np.ndarray) -> np.ndarray:
-        return row[..., :, None] * col[..., None, :]  # (..., H, W)
-
-    nn = n[..., None, None]
-    signal = outer(py, px)
-    jac = np.stack(
-        [
-            nn * outer(py, dpx_dx),
-            nn * outer(dpy_dy, px),
-            nn * (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]
-                  + outer(py, dpx_dx) * ddx_dz[..., None, None] + outer(dpy_dy, px) * ddy_dz[..., None, None]),
-            signal,
-            np.ones_like(signal),
-        ],
-        axis=-1,
-    )  # (..., H, W, 5)
-    mu = nn * signal + b[..., None, None]
-    var = _noise_variance(mu, noise, read_noise_photons, roi_px)
-    # With background 0, pixels far from the emitter can have exactly zero expected variance: no
-    # photon is ever seen there, they carry no usable information and are skipped.
-    weight = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
-    return np.einsum("...hwi,...hwj->...ij", jac * weight[..., None], jac)
-
-
 def _inverse_diagonal(fisher: np.ndarray) -> np.ndarray:
     """Diagonal of ``fisher^-1``; parameters with no information (zero row) get inf."""
     diag = np.diagonal(fisher, axis1=-2, axis2=-1)
@@ -279,18 +173,164 @@ class CRLB:
         return np.sqrt(self.x_nm**2 + self.y_nm**2 + self.z_nm**2)
 
 
+
+@dataclass(frozen=True, eq=False)
+class CRLBSetup:
+    """The imaging setup of a bound: PSF model, pixel size, ROI and camera noise model.
+
+    Parameters
+    ----------
+    psf : AstigmaticPSF, optional
+        PSF model (default :class:`AstigmaticPSF`).
+    pixel_nm : float
+        Pixel size in nm (> 0).
+    roi_px : int
+        Side of the square ROI in pixels, centred on the emitter. The default, 41 px (4.1 um at
+        100 nm pixels), holds the calibrated PSF even at z = -750 nm (sigma_y ~ 1 um): larger ROIs
+        change the bound by < 2 %, while 15 px would inflate it several-fold at the ends of the
+        z range because most of a defocused PSF would fall outside.
+    noise : {"poisson", "emccd", "scmos"}
+        Camera noise model (see the module docstring).
+    read_noise_photons : float or np.ndarray of shape (roi_px, roi_px), optional
+        sCMOS read-noise rms in photons (required for, and only for, ``noise="scmos"``); kept as
+        a read-only float64 array.
+    """
+
+    psf: AstigmaticPSF | None = None
+    pixel_nm: float = 100.0
+    roi_px: int = 41
+    noise: NoiseModel = "poisson"
+    read_noise_photons: float | np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.psf is None:
+            object.__setattr__(self, "psf", AstigmaticPSF())
+        if not isinstance(self.psf, AstigmaticPSF):
+            raise TypeError(f"psf must be an AstigmaticPSF, got {type(self.psf).__name__}")
+        object.__setattr__(self, "roi_px", integer_at_least("roi_px", self.roi_px))
+        positive_float("pixel_nm", self.pixel_nm)
+        one_of("noise (the camera noise model)", self.noise, NOISE_MODELS)
+        read = self.read_noise_photons
+        if self.noise != "scmos":
+            if read is not None:
+                raise ValueError(f"read_noise_photons applies only to noise='scmos', not {self.noise!r}")
+            return
+        if read is None:
+            raise ValueError("noise='scmos' needs read_noise_photons (read-noise rms / gain, in photons)")
+        read = _as_float_array("read_noise_photons", read, sign="nonnegative")
+        if read.ndim not in (0, 2) or (read.ndim == 2 and read.shape != (self.roi_px, self.roi_px)):
+            raise ValueError(f"read_noise_photons must be a scalar or a ({self.roi_px}, {self.roi_px}) "
+                             f"per-pixel map, got shape {read.shape}")
+        read.setflags(write=False)
+        object.__setattr__(self, "read_noise_photons", read)
+
+    def noise_variance(self, mu: np.ndarray) -> np.ndarray:
+        """Variance of each pixel, in photons^2, for expected photons ``mu`` (see the module docstring)."""
+        if self.noise == "scmos":
+            return mu + self.read_noise_photons**2
+        return 2.0 * mu if self.noise == "emccd" else mu
+
+    def fisher_information(self, z_nm, *, photons, background, x_offset_px=0.5, y_offset_px=0.5) -> np.ndarray:
+        """Fisher information of (x, y, z, photons, background) for one emitter (see :func:`fisher_information`)."""
+        psf, pixel_nm, roi_px = self.psf, self.pixel_nm, self.roi_px
+        z = _as_float_array("z_nm", z_nm)
+        n = _as_float_array("photons", photons, sign="positive")
+        b = _as_float_array("background", background, sign="nonnegative")
+        x_off = _as_float_array("x_offset_px", x_offset_px)
+        y_off = _as_float_array("y_offset_px", y_offset_px)
+        z, n, b, x_off, y_off = np.broadcast_arrays(z, n, b, x_off, y_off)
+
+        sx, sy = psf.sigma_nm(z)
+        dsx_dz, dsy_dz = sigma_derivative(psf, z)
+        # the emitter sits at the ROI centre plus the offset; its image also moves with the PSF drift
+        drift_x, drift_y = psf.centre_offset_nm(z)
+        ddx_dz, ddy_dz = psf.centre_offset_slope(z)
+        x = (roi_px // 2 + x_off) * pixel_nm + drift_x
+        y = (roi_px // 2 + y_off) * pixel_nm + drift_y
+        px, dpx_dx, dpx_ds = profile_derivatives(x, sx, roi_px, pixel_nm)  # (..., W)
+        py, dpy_dy, dpy_ds = profile_derivatives(y, sy, roi_px, pixel_nm)  # (..., H)
+
+        def outer(row: np.ndarray, col: np.ndarray) -> np.ndarray:
+            return row[..., :, None] * col[..., None, :]  # (..., H, W)
+
+        nn = n[..., None, None]
+        signal = outer(py, px)
+        jac = np.stack(
+            [
+                nn * outer(py, dpx_dx),
+                nn * outer(dpy_dy, px),
+                nn * (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]
+                      + outer(py, dpx_dx) * ddx_dz[..., None, None] + outer(dpy_dy, px) * ddy_dz[..., None, None]),
+                signal,
+                np.ones_like(signal),
+            ],
+            axis=-1,
+        )  # (..., H, W, 5)
+        mu = nn * signal + b[..., None, None]
+        var = self.noise_variance(mu)
+        # With background 0, pixels far from the emitter can have exactly zero expected variance: no
+        # photon is ever seen there, they carry no usable information and are skipped.
+        weight = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
+        return np.einsum("...hwi,...hwj->...ij", jac * weight[..., None], jac)
+
+    def crlb(self, z_nm, *, photons, background, x_offset_px=0.5, y_offset_px=0.5) -> CRLB:
+        """Cramer-Rao lower bound of (x, y, z, photons, background) (see :func:`crlb`)."""
+        fisher = self.fisher_information(z_nm, photons=photons, background=background,
+                                         x_offset_px=x_offset_px, y_offset_px=y_offset_px)
+        std = np.sqrt(_inverse_diagonal(fisher))
+        return CRLB(*(std[..., k] for k in range(len(PARAMETERS))))
+
+
+_SETUP_FIELDS = tuple(f.name for f in fields(CRLBSetup))
+
+
+def _setup(setup: CRLBSetup | None, options: dict) -> CRLBSetup:
+    """``setup`` with ``options`` (fields of :class:`CRLBSetup`) replaced, or a new setup of them."""
+    unknown = [key for key in options if key not in _SETUP_FIELDS]
+    if unknown:
+        raise TypeError(f"unknown option {unknown[0]!r}; the setup options are {', '.join(_SETUP_FIELDS)}")
+    if setup is None:
+        return CRLBSetup(**options)
+    if not isinstance(setup, CRLBSetup):
+        raise TypeError(f"setup must be a CRLBSetup, got {type(setup).__name__}")
+    return replace(setup, **options) if options else setup
+
+
+def fisher_information(
+    z_nm, *, photons, background, x_offset_px=0.5, y_offset_px=0.5, setup: CRLBSetup | None = None, **options
+) -> np.ndarray:
+    """Fisher information matrix of theta = (x, y, z, photons, background) for one emitter in a ROI.
+
+    Parameters
+    ----------
+    z_nm : array_like
+        Axial position(s) of the emitter, in nm.
+    photons : array_like
+        Total photons emitted in the frame (> 0), broadcast against ``z_nm``.
+    background : array_like
+        Background photons per pixel (>= 0), broadcast against ``z_nm``. With 0, pixels whose
+        expected signal underflows to 0 are skipped.
+    x_offset_px, y_offset_px : array_like
+        Emitter position within the central pixel ``roi_px // 2``, in pixels (0.5 is its centre).
+    setup : CRLBSetup, optional
+        PSF, pixels, ROI and noise model (default ``CRLBSetup()``: the default PSF, 100 nm pixels,
+        a 41 px ROI, Poisson noise).
+    **options
+        Fields of :class:`CRLBSetup` (``psf``, ``pixel_nm``, ``roi_px``, ``noise``,
+        ``read_noise_photons``), replacing those of ``setup``.
+
+    Returns
+    -------
+    np.ndarray, shape (..., 5, 5)
+        Fisher information in units of 1/(parameter unit)^2 (nm for positions, photons otherwise),
+        parameters ordered as :data:`PARAMETERS`.
+    """
+    return _setup(setup, options).fisher_information(
+        z_nm, photons=photons, background=background, x_offset_px=x_offset_px, y_offset_px=y_offset_px)
+
+
 def crlb(
-    z_nm,
-    *,
-    photons,
-    background,
-    psf: AstigmaticPSF | None = None,
-    pixel_nm: float = 100.0,
-    roi_px: int = 41,
-    noise: NoiseModel = "poisson",
-    read_noise_photons=None,
-    x_offset_px=0.5,
-    y_offset_px=0.5,
+    z_nm, *, photons, background, x_offset_px=0.5, y_offset_px=0.5, setup: CRLBSetup | None = None, **options
 ) -> CRLB:
     """Cramer-Rao lower bound of (x, y, z, photons, background) for an isolated emitter.
 
@@ -302,30 +342,22 @@ def crlb(
     >>> bound = crlb(0.0, photons=5000, background=50, noise="emccd")
     >>> float(bound.volumetric_nm) > 0
     True
+    >>> same = crlb(0.0, photons=5000, background=50, setup=CRLBSetup(noise="emccd"))
+    >>> bool(same.volumetric_nm == bound.volumetric_nm)
+    True
     """
-    fisher = fisher_information(
-        z_nm,
-        photons=photons,
-        background=background,
-        psf=psf,
-        pixel_nm=pixel_nm,
-        roi_px=roi_px,
-        noise=noise,
-        read_noise_photons=read_noise_photons,
-        x_offset_px=x_offset_px,
-        y_offset_px=y_offset_px,
-    )
-    std = np.sqrt(_inverse_diagonal(fisher))
-    return CRLB(*(std[..., k] for k in range(len(PARAMETERS))))
+    return _setup(setup, options).crlb(
+        z_nm, photons=photons, background=background, x_offset_px=x_offset_px, y_offset_px=y_offset_px)
 
 
-def crlb_for_snr(
-    snr: str | SignalLevel, z_nm, *, noise: NoiseModel = "emccd", **kwargs
-) -> CRLB:
+def crlb_for_snr(snr: str | SignalLevel, z_nm, *, setup: CRLBSetup | None = None, **options) -> CRLB:
     """CRLB at one of the study's signal levels (``"high"``, ``"medium"``, ``"low"``).
 
-    Uses the preset's mean photons per emitter and background per pixel; further keyword arguments
-    go to :func:`crlb`.
+    Uses the preset's mean photons per emitter and background per pixel; ``setup`` and further
+    keyword arguments go to :func:`crlb`. Without a ``setup``, the noise model is ``"emccd"``
+    unless ``noise=`` says otherwise.
     """
     level = signal_level(snr)
-    return crlb(z_nm, photons=level.photons, background=level.background, noise=noise, **kwargs)
+    if setup is None:
+        options.setdefault("noise", "emccd")
+    return crlb(z_nm, photons=level.photons, background=level.background, setup=setup, **options)

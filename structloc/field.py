@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import integer_at_least, positive_float
+
 __all__ = ["Field", "BinGrid"]
 
 
@@ -33,11 +35,8 @@ class Field:
 
     def __post_init__(self) -> None:
         for name in ("width_px", "height_px"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"Field.{name} must be a positive integer, got {value!r}")
-        if not (self.pixel_nm > 0 and self.pixel_nm < float("inf")):
-            raise ValueError(f"Field.pixel_nm must be positive and finite, got {self.pixel_nm!r}")
+            integer_at_least(f"Field.{name}", getattr(self, name))
+        positive_float("Field.pixel_nm", self.pixel_nm)
         if not (self.z_min_nm < self.z_max_nm):
             raise ValueError(
                 f"Field.z_min_nm ({self.z_min_nm}) must be smaller than z_max_nm ({self.z_max_nm})"
@@ -86,8 +85,7 @@ class BinGrid:
         kind = type(self).__name__
         if not isinstance(self.field, Field):
             raise TypeError(f"{kind}.field must be a Field, got {type(self.field).__name__}")
-        if not isinstance(self.upsample, int) or isinstance(self.upsample, bool) or self.upsample < 1:
-            raise ValueError(f"{kind}.upsample must be a positive integer, got {self.upsample!r}")
+        integer_at_least(f"{kind}.upsample", self.upsample)
 
     @property
     def bin_nm(self) -> float:

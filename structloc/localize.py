@@ -32,6 +32,7 @@ import torch
 
 from .camera import Camera
 from .checkpoint import load_checkpoint
+from .checks import integer_at_least, nonnegative_float
 from .emitters import Emitters
 from .model import LocNet, ModelConfig
 from .heads import HeadSpec, decode_output
@@ -79,10 +80,8 @@ class Localizer:
             raise TypeError(f"model must be a LocNet, got {type(model).__name__}")
         if not isinstance(camera, Camera):
             raise TypeError(f"camera must be a structloc.camera.Camera, got {type(camera).__name__}")
-        if not (np.isfinite(threshold) and threshold >= 0):
-            raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
-        if isinstance(batch_frames, bool) or not isinstance(batch_frames, int) or batch_frames < 1:
-            raise ValueError(f"batch_frames must be a positive integer, got {batch_frames!r}")
+        nonnegative_float("threshold", threshold)
+        integer_at_least("batch_frames", batch_frames)
         if config is not None and not isinstance(config, TrainConfig):
             raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
         self.device = select_device(device)

@@ -21,12 +21,12 @@ in-focus peak is of order 1).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from .checks import integer_at_least, positive_float
 from .heads import HEAD_CHANNELS, HEAD_UPSAMPLE, HEADS
 
 __all__ = ["ModelConfig", "PRESETS", "model_config", "LocNet", "build_model", "count_parameters"]
@@ -78,12 +78,8 @@ class ModelConfig:
         if not 2 <= len(self.channels) <= 4 or min(self.channels) < 1:
             raise ValueError(f"ModelConfig.channels needs 2 to 4 positive entries, got {self.channels!r}")
         for name in ("blocks", "upsample", "stem"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"ModelConfig.{name} must be a positive integer, got {value!r}")
-        if not (math.isfinite(self.input_scale_photons) and self.input_scale_photons > 0):
-            raise ValueError(
-                f"ModelConfig.input_scale_photons must be positive and finite, got {self.input_scale_photons!r}")
+            integer_at_least(f"ModelConfig.{name}", getattr(self, name))
+        positive_float("ModelConfig.input_scale_photons", self.input_scale_photons)
 
     def to_dict(self) -> dict:
         """Plain-python form (for checkpoints and JSON)."""

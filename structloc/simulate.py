@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .camera import EMCCD, Camera
+from .checks import integer_at_least
 from .emitters import Emitters
 from .field import Field
 from .memory import check_fits
@@ -33,9 +34,7 @@ __all__ = ["Simulation", "simulate", "simulate_frames", "simulate_expected"]
 
 
 def _check_n_frames(n_frames) -> int:
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < 0:
-        raise ValueError(f"n_frames must be a non-negative integer, got {n_frames!r}")
-    return int(n_frames)
+    return integer_at_least("n_frames", n_frames, 0)
 
 
 def _check_background(background_photons) -> float:
@@ -246,12 +245,10 @@ def simulate(
     field = getattr(sampler, "field", None)
     if not isinstance(field, Field) or not callable(getattr(sampler, "sample", None)):
         raise TypeError("sampler must have a `field` (structloc.Field) and a `sample(counts, rng, signal)` method")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    integer_at_least("batch_size", batch_size)
     if (density_per_um2 is None) == (counts is None):
         raise ValueError("give exactly one of density_per_um2 and counts")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    integer_at_least("seed", seed, 0)
     signal = signal_level(snr)
     psf = AstigmaticPSF() if psf is None else check_psf(psf)
     camera = camera if camera is not None else EMCCD()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .checks import in_range, nonnegative_float, positive_float
+
 __all__ = ["SignalLevel", "SNR_PRESETS", "signal_level"]
 
 
@@ -30,16 +32,9 @@ class SignalLevel:
     photons_spread: float = 0.5
 
     def __post_init__(self) -> None:
-        if not self.photons > 0 or self.photons == float("inf"):
-            raise ValueError(f"SignalLevel.photons must be positive and finite, got {self.photons!r}")
-        if not self.background >= 0 or self.background == float("inf"):
-            raise ValueError(
-                f"SignalLevel.background must be non-negative and finite, got {self.background!r}"
-            )
-        if not 0 <= self.photons_spread < 1:
-            raise ValueError(
-                f"SignalLevel.photons_spread must be in [0, 1), got {self.photons_spread!r}"
-            )
+        positive_float("SignalLevel.photons", self.photons)
+        nonnegative_float("SignalLevel.background", self.background)
+        in_range("SignalLevel.photons_spread", self.photons_spread, 0.0, 1.0, high_open=True)
 
 
 SNR_PRESETS: dict[str, SignalLevel] = {

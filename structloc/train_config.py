@@ -11,11 +11,11 @@ the challenge EMCCD. The training loop itself is :mod:`structloc.train`.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from .camera import EMCCD, Camera, camera_from_dict, camera_to_dict
+from .checks import integer_at_least, nonnegative_float, one_of, positive_float, positive_range
 from .field import Field
 from .heads import HEADS, HeadSpec, head_spec
 from .model import ModelConfig, model_config
@@ -124,44 +124,25 @@ class TrainConfig:
     camera: Camera = EMCCD()
 
     def __post_init__(self) -> None:
-        if self.sampler not in TRAIN_SAMPLERS:
-            raise ValueError(f"TrainConfig.sampler must be one of {TRAIN_SAMPLERS}, got {self.sampler!r}")
+        one_of("TrainConfig.sampler", self.sampler, TRAIN_SAMPLERS)
         signal_level(self.snr)
         model_config(self.preset)
-        if self.head not in HEADS:
-            raise ValueError(f"TrainConfig.head must be one of {list(HEADS)}, got {self.head!r}")
-        for name in ("seed",):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"TrainConfig.{name} must be a non-negative integer, got {value!r}")
+        one_of("TrainConfig.head", self.head, HEADS)
+        integer_at_least("TrainConfig.seed", self.seed, 0)
         for name in ("batch_size", "steps_per_epoch", "n_val_frames"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"TrainConfig.{name} must be a positive integer, got {value!r}")
+            integer_at_least(f"TrainConfig.{name}", getattr(self, name))
         if self.max_steps is None and self.minutes is None:
             raise ValueError("TrainConfig needs a budget: give max_steps, minutes or both")
-        if self.max_steps is not None and (isinstance(self.max_steps, bool) or not isinstance(self.max_steps, int)
-                                           or self.max_steps < 1):
-            raise ValueError(f"TrainConfig.max_steps must be a positive integer or None, got {self.max_steps!r}")
-        if self.minutes is not None and not (math.isfinite(self.minutes) and self.minutes > 0):
-            raise ValueError(f"TrainConfig.minutes must be positive and finite or None, got {self.minutes!r}")
-        if isinstance(self.warmup_steps, bool) or not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
-            raise ValueError(f"TrainConfig.warmup_steps must be a non-negative integer, got {self.warmup_steps!r}")
+        if self.max_steps is not None:
+            integer_at_least("TrainConfig.max_steps", self.max_steps)
+        if self.minutes is not None:
+            positive_float("TrainConfig.minutes", self.minutes)
+        integer_at_least("TrainConfig.warmup_steps", self.warmup_steps, 0)
         for name in ("lr", "grad_clip", "sigma_bins", "density_max_per_um2", "density_min_per_um2"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"TrainConfig.{name} must be positive and finite, got {value!r}")
+            positive_float(f"TrainConfig.{name}", getattr(self, name))
         for name in ("photons_range", "background_range_photons"):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            try:
-                lo, hi = (float(v) for v in value)
-            except (TypeError, ValueError):
-                raise ValueError(f"TrainConfig.{name} must be a (low, high) pair or None, got {value!r}") from None
-            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
-                raise ValueError(f"TrainConfig.{name} must satisfy 0 < low <= high (finite), got {value!r}")
-            object.__setattr__(self, name, (lo, hi))
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, positive_range(f"TrainConfig.{name}", getattr(self, name)))
         if not isinstance(self.camera, Camera):
             raise TypeError(f"TrainConfig.camera must be a structloc.camera.Camera, got {type(self.camera).__name__}")
         if not isinstance(self.balance_densities, bool):
@@ -169,9 +150,7 @@ class TrainConfig:
         if not self.density_min_per_um2 <= self.density_max_per_um2:
             raise ValueError("TrainConfig.density_min_per_um2 must not exceed density_max_per_um2")
         for name in ("photon_loss_weight", "blob_loss_weight"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"TrainConfig.{name} must be finite and >= 0, got {value!r}")
+            nonnegative_float(f"TrainConfig.{name}", getattr(self, name))
 
     @property
     def signal(self) -> SignalLevel:

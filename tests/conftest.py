@@ -1,8 +1,11 @@
 """Shared test tables."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 
 @pytest.fixture()
@@ -24,3 +27,30 @@ def synthetic_results() -> pd.DataFrame:
                 })
         rows.append({**rows[-1], "test_set": "LD", "jaccard": 0.0, "rmse_vol_nm": 1e4})  # excluded from means
     return pd.DataFrame(rows)
+
+
+@pytest.fixture()
+def assert_moments():
+    """``assert_moments(samples, mean, var, n_se=5)``: sample mean and variance within ``n_se``
+    standard errors of the theory (the camera tests)."""
+
+    def check(samples, mean: float, var: float, n_se: float = 5.0) -> None:
+        """Sample mean and variance within n_se standard errors of the theory."""
+        x = samples.double().reshape(-1)
+        n = x.numel()
+        kurt_excess = float(stats.kurtosis(x.numpy()))
+        se_mean = math.sqrt(var / n)
+        se_var = var * math.sqrt((2.0 + kurt_excess) / (n - 1))
+        assert abs(float(x.mean()) - mean) < n_se * se_mean, (float(x.mean()), mean)
+        assert abs(float(x.var()) - var) < n_se * se_var, (float(x.var()), var)
+
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def shipped():
+    """The calibration of the shipped bead stack (:func:`structloc.calibration.fit_bead_stack`)."""
+    from structloc.calibration import fit_bead_stack
+
+    return fit_bead_stack()

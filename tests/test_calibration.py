@@ -1,17 +1,15 @@
-"""Calibration: the shipped bead stack gives the PSF defaults; synthetic round trips; fit correctness."""
+"""Tests of structloc.calibration (beads, huang, result): the shipped bead stack gives the PSF defaults;
+synthetic round trips; the Huang fit; the model montage. The Gaussian fits: test_calibration_gaussians.py."""
 
 import dataclasses
 
 import numpy as np
 import pytest
-import scipy.optimize
 import torch
 
 from structloc import datasets
 from structloc.calibration import (
-    BeadCalibration,
     fit_bead_stack,
-    fit_gaussians,
     huang_fit,
     load_bead_stack,
     model_montage,
@@ -27,11 +25,6 @@ KNOWN = AstigmaticPSF(sigma0_x_nm=150.0, sigma0_y_nm=140.0, c_x_nm=-200.0, c_y_n
                       d_x_nm=350.0, d_y_nm=300.0, a_x=-0.1, b_x=0.1, a_y=0.1, b_y=0.05,
                       drift_z_nm=(-750.0, -250.0, 250.0, 750.0), drift_x_nm=(-20.0, 10.0, 30.0, 0.0),
                       drift_y_nm=(-70.0, -40.0, -45.0, -90.0))
-
-
-@pytest.fixture(scope="module")
-def shipped() -> BeadCalibration:
-    return fit_bead_stack()
 
 
 def _synthetic_stack(psf: AstigmaticPSF, *, noise: bool, background: float = 10.0):
@@ -130,30 +123,6 @@ def test_noisy_round_trip_recovers_the_known_psf():
     assert cal.rms_residual_nm < 5.0
 
 
-def test_batched_gaussian_fits_match_scipy_least_squares(shipped):
-    rois = shipped.roi_photons[[10, 75, 140], 2]
-    fits = fit_gaussians(rois)
-    r = rois.shape[-1]
-    from structloc.psf import pixel_profile
-
-    def model(p):
-        t = torch.as_tensor(p, dtype=torch.float64)
-        px = pixel_profile(t[0:1], t[2:3], r, 100.0)[0]
-        py = pixel_profile(t[1:2], t[3:4], r, 100.0)[0]
-        return (t[4] * torch.outer(py, px) + t[5]).numpy()
-
-    for k, roi in enumerate(rois):
-        p0 = [fits.x_nm[k] + 30, fits.y_nm[k] - 30, fits.sigma_x_nm[k] * 1.2, fits.sigma_y_nm[k] * 0.8,
-              fits.photons[k] * 0.9, fits.background[k] + 1]
-        ref = scipy.optimize.least_squares(lambda p: (model(p) - roi).ravel(), p0, x_scale="jac",
-                                           xtol=1e-12, ftol=1e-12, gtol=1e-12).x
-        ours = [fits.x_nm[k], fits.y_nm[k], fits.sigma_x_nm[k], fits.sigma_y_nm[k], fits.photons[k],
-                fits.background[k]]
-        assert np.allclose(ours[:4], ref[:4], atol=0.05)
-        assert ours[4] == pytest.approx(ref[4], rel=1e-4)
-        assert ours[5] == pytest.approx(ref[5], abs=1e-2)
-
-
 def test_huang_fit_recovers_exact_curves_and_ignores_nan():
     z = np.linspace(-750, 750, 61)
     sx, sy = KNOWN.sigma_nm(z)
@@ -214,12 +183,6 @@ def test_bad_input_is_rejected(stack, kwargs, error, match):
         fit_bead_stack(stack, **args)
 
 
-def test_fit_gaussians_validates_and_handles_empty_input():
-    empty = fit_gaussians(np.zeros((0, 9, 9)))
-    assert empty.x_nm.shape == (0,) and empty.rms_residual.shape == (0,)
-    with pytest.raises(ValueError, match="shape"):
-        fit_gaussians(np.zeros((3, 9, 8)))
-    with pytest.raises(ValueError, match="finite"):
-        fit_gaussians(np.full((1, 9, 9), np.inf))
+def test_huang_fit_needs_five_widths():
     with pytest.raises(ValueError, match="at least 5"):
         huang_fit([0.0, 1.0], [100.0, 100.0], [100.0, 100.0])

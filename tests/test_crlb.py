@@ -11,6 +11,7 @@ from scipy import integrate
 
 from structloc.crlb import (
     CRLB,
+    CRLBSetup,
     crlb,
     crlb_for_snr,
     fisher_information,
@@ -264,3 +265,30 @@ def test_bad_input_is_rejected_with_a_clear_message(kwargs, error, match):
 def test_empty_z_gives_empty_bounds():
     bound = crlb(np.empty(0), photons=1000.0, background=10.0)
     assert bound.x_nm.shape == (0,) and bound.volumetric_nm.shape == (0,)
+
+
+def test_a_setup_object_is_the_same_as_its_keywords():
+    read = np.full((21, 21), 2.0)
+    setup = CRLBSetup(psf=SKEWED, pixel_nm=110.0, roi_px=21, noise="scmos", read_noise_photons=read)
+    z = np.array([-400.0, 0.0, 300.0])
+    by_setup = crlb(z, photons=3000.0, background=30.0, setup=setup)
+    by_keywords = crlb(z, photons=3000.0, background=30.0, psf=SKEWED, pixel_nm=110.0, roi_px=21, noise="scmos",
+                       read_noise_photons=read)
+    assert np.array_equal(by_setup.volumetric_nm, by_keywords.volumetric_nm)
+    assert np.array_equal(setup.fisher_information(z, photons=3000.0, background=30.0),
+                          fisher_information(z, photons=3000.0, background=30.0, setup=setup))
+    # keywords replace the setup's fields
+    emccd = crlb(z, photons=3000.0, background=30.0, setup=setup, noise="emccd", read_noise_photons=None)
+    assert np.array_equal(emccd.x_nm, crlb(z, photons=3000.0, background=30.0, psf=SKEWED, pixel_nm=110.0,
+                                           roi_px=21, noise="emccd").x_nm)
+    assert not setup.read_noise_photons.flags.writeable
+    with pytest.raises(TypeError, match="unknown option 'roi'"):
+        crlb(0.0, photons=1.0, background=1.0, roi=3)
+    with pytest.raises(TypeError, match="CRLBSetup"):
+        crlb(0.0, photons=1.0, background=1.0, setup="emccd")
+
+
+def test_crlb_for_snr_keeps_the_noise_of_a_setup():
+    poisson = crlb_for_snr("medium", 0.0, setup=CRLBSetup(noise="poisson"))
+    assert float(poisson.x_nm) == float(crlb(0.0, photons=5000.0, background=50.0).x_nm)
+    assert float(crlb_for_snr("medium", 0.0).x_nm) > float(poisson.x_nm)  # EMCCD by default: less information

@@ -21,9 +21,8 @@ from ..emitters import Emitters
 from ..field import Field
 from ..io import load_mt0_ground_truth
 from ..psf import AstigmaticPSF
-from ..sampling import MT0Sampler, draw_photons
+from ..sampling import MT0Sampler, TableSampler
 from ..simulate import simulate
-from ..snr import SignalLevel
 from .config import check_snr, check_target, target_label
 
 __all__ = ["TestSet", "simulate_test_set"]
@@ -33,21 +32,6 @@ def _point_seed(seed: int, snr: str, target: float | str) -> int:
     """A seed of its own for each (seed, SNR, test set): points are reproducible one at a time."""
     key = zlib.crc32(f"{snr}/{target_label(target)}".encode())
     return int(np.random.SeedSequence([int(seed), key]).generate_state(1)[0])
-
-
-@dataclass(frozen=True, eq=False)
-class _TableSampler:
-    """Positions of a fixed table (frames 0..n-1, sorted), photons redrawn from the signal level."""
-
-    field: Field
-    table: Emitters
-
-    def sample(self, counts: np.ndarray, rng: np.random.Generator,
-               signal: SignalLevel | str = "high") -> Emitters:
-        t = self.table
-        if not np.array_equal(np.bincount(t.frame, minlength=len(counts)), np.asarray(counts)):
-            raise ValueError("counts do not match the fixed table's frames")
-        return Emitters(t.frame, t.x_nm, t.y_nm, t.z_nm, draw_photons(len(t), signal, rng))
 
 
 def _challenge_frames(kind: str, n_frames: int, rng: np.random.Generator) -> Emitters:
@@ -128,7 +112,7 @@ def simulate_test_set(snr: str, target: float | str, *, n_frames: int = 200, see
     point_seed = _point_seed(integer_at_least("seed", seed, 0), snr, target)
     if isinstance(target, str):
         table = _challenge_frames(target, n_frames, np.random.default_rng(point_seed))
-        sampler = _TableSampler(field, table)
+        sampler = TableSampler(field, table)
         sim = simulate(sampler, n_frames, snr=snr, counts=np.bincount(table.frame, minlength=n_frames),
                        psf=psf, camera=camera, seed=point_seed, device=device)
         nominal_target = float("nan")

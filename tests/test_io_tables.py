@@ -1,8 +1,6 @@
-"""Tests of structloc.io: CSV formats, TIFF stacks, atomic writes and the shipped MT0 data."""
+"""Tests of structloc.io.tables: CSV formats, frame numbering and the shipped MT0 ground truth."""
 
 from __future__ import annotations
-
-import os
 
 import numpy as np
 import pytest
@@ -12,22 +10,13 @@ from hypothesis import strategies as st
 
 from structloc.datasets import mt0_activations_path
 from structloc.emitters import Emitters
-from structloc.camera import EMCCD, SCMOS, IdealCamera
 from structloc.io import (
-    atomic_path,
-    atomic_write,
-    check_output_path,
-    read_camera_file,
-    write_camera_file,
     detect_csv_format,
-    iter_tiff_chunks,
     load_mt0_ground_truth,
     read_localizations,
-    read_tiff_stack,
     write_activations_csv,
     write_localizations_csv,
     write_thunderstorm_csv,
-    write_tiff_stack,
 )
 
 WRITERS = [write_activations_csv, write_localizations_csv, write_thunderstorm_csv]
@@ -185,155 +174,6 @@ def test_binary_file_passed_as_csv_is_named_binary(tmp_path):
 def test_writers_reject_non_tables(tmp_path):
     with pytest.raises(TypeError, match="Emitters"):
         write_localizations_csv(tmp_path / "x.csv", np.zeros((3, 5)))
-
-
-# -- atomic writes ------------------------------------------------------------------------------
-def test_atomic_write_replaces_or_leaves_untouched(tmp_path):
-    target = tmp_path / "f.txt"
-    target.write_text("old")
-
-    def failing(tmp):
-        tmp.write_text("partial")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        atomic_write(target, failing)
-    assert target.read_text() == "old"
-    assert os.listdir(tmp_path) == ["f.txt"]  # no temporary file left behind
-    atomic_write(target, lambda tmp: tmp.write_text("new"))
-    assert target.read_text() == "new"
-    assert os.listdir(tmp_path) == ["f.txt"]
-    assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # not mkstemp's private mode
-    with atomic_path(tmp_path / "g.tif") as tmp:
-        assert tmp.parent == tmp_path and tmp.suffix == ".tif"
-        tmp.write_bytes(b"x")
-    assert (tmp_path / "g.tif").read_bytes() == b"x"
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        atomic_write(tmp_path / "no" / "dir.txt", lambda tmp: None)
-
-
-def test_output_path_that_is_a_directory_is_refused_without_a_temporary_name(tmp_path):
-    folder = tmp_path / "out"
-    folder.mkdir()
-    for call in (lambda: check_output_path(folder), lambda: write_localizations_csv(folder, Emitters.empty()),
-                 lambda: atomic_write(folder, lambda tmp: tmp.write_text("x"))):
-        with pytest.raises(IsADirectoryError) as info:
-            call()
-        assert str(info.value) == f"output path {folder} is a directory; give a file name"
-    assert os.listdir(folder) == [] and sorted(os.listdir(tmp_path)) == ["out"]  # nothing left behind
-    assert check_output_path(tmp_path / "new.csv") == tmp_path / "new.csv"
-
-
-# -- camera files -------------------------------------------------------------------------------
-@pytest.mark.parametrize("camera", [EMCCD(em_gain=150.0, baseline_adu=400.0), SCMOS(qe=0.72, offset_adu=96.0),
-                                    IdealCamera(qe=0.5), SCMOS.with_random_maps((3, 4), seed=2)],
-                         ids=["emccd", "scmos", "ideal", "scmos-maps"])
-def test_camera_file_round_trip(tmp_path, camera):
-    back = read_camera_file(write_camera_file(tmp_path / "camera.json", camera))
-    assert type(back) is type(camera)
-    for name in camera.__dataclass_fields__:
-        np.testing.assert_array_equal(getattr(back, name), getattr(camera, name))
-
-
-def test_toml_camera_file_keeps_other_defaults(tmp_path):
-    path = tmp_path / "camera.toml"
-    path.write_text('camera = "scmos"\nqe = 0.72\ngain_adu_per_e = 0.46\n')
-    camera = read_camera_file(path)
-    assert isinstance(camera, SCMOS) and camera.qe == 0.72 and camera.gain_adu_per_e == 0.46
-    assert camera.offset_adu == SCMOS().offset_adu
-
-
-@pytest.mark.parametrize("name, text, message", [
-    ("c.json", '{"qe": 0.9}', 'needs a "camera" entry'),
-    ("c.json", '{"camera": "ccd"}', "unknown camera 'ccd'"),
-    ("c.json", '{"camera": "scmos", "em_gain": 3}', "the scmos camera has no parameter 'em_gain'; its parameters are qe,"),
-    ("c.json", '{"camera": "emccd", "qe": 1.5}', r"EMCCD.qe must be in \(0, 1\]"),
-    ("c.json", '{"camera": "emccd",', "not a valid JSON camera file"),
-    ("c.toml", 'camera = scmos', "not a valid TOML camera file"),
-    ("c.toml", "II*\x00\x08\x00", "is a TIFF image, not a JSON or TOML text file"),
-])
-def test_bad_camera_files_name_the_file_and_problem(tmp_path, name, text, message):
-    path = tmp_path / name
-    path.write_text(text)
-    with pytest.raises(ValueError, match=message) as info:
-        read_camera_file(path)
-    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
-    with pytest.raises(FileNotFoundError):
-        read_camera_file(tmp_path / "none.toml")
-    with pytest.raises(ValueError, match="written as JSON; give a .json path"):
-        write_camera_file(tmp_path / "c.toml", EMCCD())
-
-
-# -- TIFF ---------------------------------------------------------------------------------------
-def frames(n=7, h=12, w=10, seed=0) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, 65535, (n, h, w), dtype=np.uint16)
-
-
-@pytest.mark.parametrize("memmap", [True, False])
-def test_tiff_round_trip(tmp_path, memmap):
-    data = frames()
-    path = write_tiff_stack(tmp_path / "s.tif", data)
-    back = read_tiff_stack(path, memmap=memmap)
-    assert back.dtype == np.uint16 and back.shape == data.shape
-    np.testing.assert_array_equal(back, data)
-    if memmap:
-        assert isinstance(back, np.memmap)
-
-
-def test_single_frame_becomes_a_stack(tmp_path):
-    data = frames(1)[0]
-    tifffile.imwrite(tmp_path / "one.tif", data)
-    assert read_tiff_stack(tmp_path / "one.tif").shape == (1, *data.shape)
-    write_tiff_stack(tmp_path / "two.tif", data)
-    np.testing.assert_array_equal(read_tiff_stack(tmp_path / "two.tif")[0], data)
-
-
-@pytest.mark.parametrize("compression", [None, "zlib"])
-@pytest.mark.parametrize("chunk", [1, 3, 7, 100])
-def test_iter_tiff_chunks(tmp_path, compression, chunk):
-    data = frames()
-    path = tmp_path / "c.tif"
-    tifffile.imwrite(path, data, compression=compression)
-    chunks = list(iter_tiff_chunks(path, chunk))
-    assert [start for start, _ in chunks] == list(range(0, 7, chunk))
-    assert all(len(c) <= chunk for _, c in chunks)
-    np.testing.assert_array_equal(np.concatenate([c for _, c in chunks]), data)
-    assert not any(isinstance(c, np.memmap) for _, c in chunks)  # copies, file may close
-
-
-def test_compressed_tiff_reads_without_memmap(tmp_path):
-    data = frames()
-    tifffile.imwrite(tmp_path / "z.tif", data, compression="zlib")
-    np.testing.assert_array_equal(read_tiff_stack(tmp_path / "z.tif", memmap=True), data)
-
-
-def test_malformed_tiff_errors(tmp_path):
-    path = write_tiff_stack(tmp_path / "s.tif", frames())
-    raw = path.read_bytes()
-    (tmp_path / "trunc.tif").write_bytes(raw[: len(raw) // 2])
-    (tmp_path / "junk.tif").write_bytes(b"this is not a tiff" * 10)
-    for name in ("trunc.tif", "junk.tif"):
-        for memmap in (True, False):
-            with pytest.raises(ValueError, match=name):
-                read_tiff_stack(tmp_path / name, memmap=memmap)
-        with pytest.raises(ValueError, match=name):
-            list(iter_tiff_chunks(tmp_path / name, 2))
-    with pytest.raises(FileNotFoundError, match="missing.tif"):
-        read_tiff_stack(tmp_path / "missing.tif")
-    with pytest.raises(FileNotFoundError, match="missing.tif"):
-        iter_tiff_chunks(tmp_path / "missing.tif", 2)  # checked at the call, before iterating
-    with pytest.raises(ValueError, match="chunk_frames"):
-        iter_tiff_chunks(path, 0)
-
-
-def test_write_tiff_rejects_wrong_dtype_and_shape(tmp_path):
-    with pytest.raises(TypeError, match="uint16"):
-        write_tiff_stack(tmp_path / "f.tif", frames().astype(np.float32))
-    with pytest.raises(ValueError, match="shape"):
-        write_tiff_stack(tmp_path / "f.tif", frames()[None])
-    with pytest.raises(TypeError, match="numpy array"):
-        write_tiff_stack(tmp_path / "f.tif", [[1, 2]])
-    assert not (tmp_path / "f.tif").exists()
 
 
 def test_mt0_path_is_the_shipped_file():
