@@ -18,7 +18,7 @@ def _make_targets(script: str) -> list[str]:
 
 def test_ci_runs_the_checks_after_the_build_and_installs_chromium_first():
     script = (ROOT / ".ci" / "run").read_text()
-    assert _make_targets(script) == ["test", "book", "check-book"]  # check-outside: see .ci/run
+    assert _make_targets(script) == ["test", "book", "check-book", "check-outside"]
     assert script.index("apt-get install") < script.index("make test")  # the browser test runs too
     assert "chromium chromium-driver" in script and "--no-install-recommends" in script
 
@@ -45,3 +45,30 @@ def test_the_probe_cell_rejects_structloc_imported_from_the_repository():
     done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert done.returncode != 0 and "AssertionError" in done.stderr, done.stderr[-500:]
+
+
+def test_a_stalled_chapter_gets_one_fresh_kernel_and_an_error_in_a_cell_none(monkeypatch, tmp_path):
+    calls = []
+
+    def stalls_once(notebook, workdir):
+        calls.append(workdir.name)
+        if len(calls) == 1:
+            raise outside.Stalled("CellTimeoutError: Cell execution timed out")
+        return None
+
+    monkeypatch.setattr(outside, "execute", stalls_once)
+    assert outside.execute_with_retries(Path("ch.ipynb"), tmp_path / "ch") == (
+        None, ["CellTimeoutError: Cell execution timed out"])
+    assert calls == ["ch", "ch-1"]  # each attempt in its own working directory
+
+    calls.clear()
+    monkeypatch.setattr(outside, "execute", lambda notebook, workdir: calls.append(1) or "cell 3: ValueError: x")
+    assert outside.execute_with_retries(Path("ch.ipynb"), tmp_path / "ch") == ("cell 3: ValueError: x", [])
+    assert calls == [1]  # a chapter's own error is not retried
+
+    def always_stalls(notebook, workdir):
+        raise outside.Stalled("DeadKernelError: Kernel died")
+
+    monkeypatch.setattr(outside, "execute", always_stalls)
+    error, stalls = outside.execute_with_retries(Path("ch.ipynb"), tmp_path / "ch", retries=1)
+    assert error == "DeadKernelError: Kernel died" and stalls == ["DeadKernelError: Kernel died"]
