@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("run_notebooks_outside", ROOT / "tools" / "run_notebooks_outside.py")
 outside = importlib.util.module_from_spec(spec)
@@ -72,3 +74,28 @@ def test_a_stalled_chapter_gets_one_fresh_kernel_and_an_error_in_a_cell_none(mon
     monkeypatch.setattr(outside, "execute", always_stalls)
     error, stalls = outside.execute_with_retries(Path("ch.ipynb"), tmp_path / "ch", retries=1)
     assert error == "DeadKernelError: Kernel died" and stalls == ["DeadKernelError: Kernel died"]
+
+
+def test_only_a_timeout_or_a_dead_kernel_counts_as_a_stall(monkeypatch, tmp_path):
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    notebook = tmp_path / "ch.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), notebook)
+
+    def client_raising(error):
+        class Client:
+            def __init__(self, nb, **kwargs):
+                pass
+
+            def execute(self):
+                raise error
+        return Client
+
+    for n, error in enumerate([CellTimeoutError("timed out"), DeadKernelError("Kernel died")]):
+        monkeypatch.setattr(outside, "NotebookClient", client_raising(error))
+        with pytest.raises(outside.Stalled, match=type(error).__name__):
+            outside.execute(notebook, tmp_path / f"stall{n}")
+    monkeypatch.setattr(outside, "NotebookClient", client_raising(RuntimeError("Kernel died before replying")))
+    assert outside.execute(notebook, tmp_path / "start") == "RuntimeError: Kernel died before replying"
+    assert (tmp_path / "start" / "ch.ipynb").is_file()  # the executed copy is kept for --keep
