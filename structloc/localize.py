@@ -31,10 +31,10 @@ import numpy as np
 import torch
 
 from .camera import Camera
-from .checkpoint import load_checkpoint
+from .checkpoint import Checkpoint
 from .checks import integer_at_least, nonnegative_float
 from .emitters import Emitters
-from .model import LocNet, ModelConfig
+from .model import LocNet
 from .heads import HeadSpec, decode_output
 from .psf import AstigmaticPSF
 from .device import select_device
@@ -67,10 +67,9 @@ class Localizer:
 
     Attributes
     ----------
-    info : dict
-        For a localizer loaded from a checkpoint: its ``path``, training ``step`` and validation
-        ``history``, and ``config``, the checkpoint's config record as saved (use :attr:`config`
-        for the typed form).
+    checkpoint : Checkpoint or None
+        For a localizer loaded from a checkpoint, that checkpoint (:class:`structloc.checkpoint.Checkpoint`:
+        path, training config, steps, validation history, budget); None otherwise.
     """
 
     def __init__(self, model: LocNet, spec: HeadSpec, camera: Camera, threshold: float, *,
@@ -88,7 +87,7 @@ class Localizer:
         self.model = model.to(self.device).eval()
         self.spec, self.camera, self.threshold, self.batch_frames = spec, camera, float(threshold), batch_frames
         self.camera_source = str(camera_source)
-        self.info: dict[str, Any] = {}
+        self.checkpoint: Checkpoint | None = None
         self._config = config
 
     @classmethod
@@ -96,7 +95,7 @@ class Localizer:
                         camera: Camera | None = None, camera_source: str = "the caller",
                         **kwargs) -> "Localizer":
         """Load a checkpoint written by :func:`structloc.train.train` (validated, see
-        :func:`structloc.checkpoint.load_checkpoint`).
+        :meth:`structloc.checkpoint.Checkpoint.load`).
 
         Parameters
         ----------
@@ -106,19 +105,13 @@ class Localizer:
         camera_source : str
             Where ``camera`` came from, for logs (ignored without ``camera``).
         """
-        data = load_checkpoint(path)
-        try:
-            config = TrainConfig.from_dict(data["config"])
-            model = LocNet(ModelConfig.from_dict(data["model_config"]))
-            model.load_state_dict(data["model"])
-        except (KeyError, TypeError, RuntimeError) as exc:
-            raise ValueError(f"{path}: checkpoint does not match this structloc's model ({exc})") from None
+        checkpoint = Checkpoint.load(path)
+        config = checkpoint.config
         if camera is None:
             camera, camera_source = config.camera, f"the checkpoint {path}"
-        localizer = cls(model, config.target_spec(), camera, float(data["threshold"]), device=device,
+        localizer = cls(checkpoint.network(), config.target_spec(), camera, checkpoint.threshold, device=device,
                         camera_source=camera_source, config=config, **kwargs)
-        localizer.info = {"path": str(path), "config": data["config"], "step": data["step"],
-                          "history": data["history"]}
+        localizer.checkpoint = checkpoint
         return localizer
 
     @classmethod

@@ -46,7 +46,7 @@ def frames():
 def test_localizer_returns_table_with_score(checkpoint, frames):
     adu, _ = frames
     loc = Localizer.from_checkpoint(checkpoint, device="cpu", batch_frames=2)
-    assert loc.frame_shape == (32, 32) and loc.info["step"] == 4
+    assert loc.frame_shape == (32, 32) and loc.checkpoint.step == 4
     low = Localizer(loc.model, loc.spec, loc.camera, threshold=0.0, device="cpu", batch_frames=2)
     table = low(adu)
     assert isinstance(table, Emitters) and len(table) > 0 and table.score is not None
@@ -278,5 +278,5 @@ def test_running_a_model_or_the_study_does_not_import_the_trainer():
 def test_a_loaded_localizer_keeps_its_typed_training_config():
     localizer = Localizer.pretrained("helix_high", device="cpu")
     assert isinstance(localizer.config, TrainConfig) and localizer.config.sampler == "helix"
-    assert localizer.psf == localizer.config.psf and localizer.info["config"]["sampler"] == "helix"
-    assert set(localizer.info) == {"path", "config", "step", "history"}
+    assert localizer.psf == localizer.config.psf and localizer.checkpoint.config == localizer.config
+    assert localizer.checkpoint.path == checkpoint_path("helix_high")

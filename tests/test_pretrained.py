@@ -50,7 +50,7 @@ def test_unknown_name_is_a_one_line_error_listing_what_exists():
 
 def test_pretrained_localizer_equals_the_training_checkpoint(tmp_path):
     shipped = Localizer.pretrained("helix_high")
-    assert shipped.info["path"] == str(pretrained.checkpoint_path("helix_high"))
+    assert shipped.checkpoint.path == pretrained.checkpoint_path("helix_high")
     source = ROOT / "models" / "helix_high.pt"
     if not source.exists():
         pytest.skip("no training checkpoints in models/")

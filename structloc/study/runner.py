@@ -140,7 +140,8 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
     pixel = subpixel_bias(locs, period_nm=field.pixel_nm)
     bin_nm = field.pixel_nm / localizer.spec.upsample
     fine = subpixel_bias(locs, period_nm=bin_nm)
-    used_seed = localizer.info.get("config", {}).get("seed", training_seed)
+    ckpt = localizer.checkpoint  # None for a network not loaded from a file: no training seed known
+    used_seed = ckpt.config.seed if ckpt is not None else training_seed
     row: dict[str, Any] = {
         "approach": approach, "snr": snr, "test_set": test.test_set, "nominal_target": test.nominal_target,
         "count_density": test.count_density, "nominal_density": test.nominal_density, "n_frames": n_frames,
@@ -160,7 +161,7 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
         "checkerboard_25nm_truth": subpixel_bias(test.truth, period_nm=bin_nm).checkerboard,
         **{c: float("nan") for c in _DIFF_COLUMNS},
         "training_seed": used_seed, "seed": seed,
-        "model": str(localizer.info.get("path", path)),
+        "model": str(ckpt.path if ckpt is not None else path),
         "command": point_command(approach, snr, target, n_frames=n_frames, seed=seed, n_boot=n_boot,
                                  models_dir=None if models_dir is None else str(models_dir),
                                  training_seed=training_seed),
