@@ -1,0 +1,90 @@
+"""Chapter 6's claims against what they rest on: the committed study, the shipped models, the
+paper's numbers as the package records them and the training defaults.
+
+The chapter computes its verdict, headline and paragraphs from the committed results table
+(:mod:`structloc.study.narrative`); these tests check that the table is the one the shipped
+models give and covers the study, and that the few numbers its prose writes out by hand are the
+package's own.
+"""
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from structloc import pretrained
+from structloc.study import (APPROACHES, PAPER_CLAIMS, StudyConfig, headline, read_results, significant_points,
+                             summarize_claims, verdict_paragraphs)
+from structloc.train_config import TrainConfig
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+RESULTS = BOOK / "results" / "structure_vs_random.csv"
+CHAPTER = (BOOK / "06_structure_vs_random.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def committed():
+    import json
+
+    return read_results(RESULTS), json.loads(RESULTS.with_suffix(".json").read_text())
+
+
+def test_committed_study_was_run_on_the_shipped_models(committed):
+    _, provenance = committed
+    for name, digest in provenance["model_sha256"].items():
+        shipped = pretrained.checkpoint_path(Path(name).stem)
+        assert hashlib.sha256(shipped.read_bytes()).hexdigest() == digest, (
+            f"{name}: the shipped model is not the one the committed study ran on; rerun the study")
+
+
+def test_committed_table_covers_the_study_grid(committed):
+    table, provenance = committed
+    config = StudyConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in provenance["config"].items()})
+    points = {(s, a, t) for s, a, t in zip(table.snr, table.approach, table.test_set.astype(str))}
+    for snr in config.snrs:
+        for approach in APPROACHES:
+            for test_set in [f"{d:g}" for d in config.nominal_densities] + list(config.challenge_sets):
+                assert (snr, approach, test_set) in points, (snr, approach, test_set)
+    assert (table.n_frames == config.n_frames).all()
+    # every helix row of the density grid carries its paired interval, and it contains its estimate
+    counts = significant_points(table)
+    assert (counts["points"] == len(config.nominal_densities)).all()
+    helix = table[(table.approach == "helix") & ~table.test_set.astype(str).isin(config.challenge_sets)]
+    assert np.isfinite(helix[["jaccard_diff_ci_low", "jaccard_diff_ci_high"]].to_numpy()).all()
+
+
+def test_headline_and_paragraphs_quote_the_committed_claims(committed):
+    table, _ = committed
+    claims = summarize_claims(table)
+    gain = claims[claims.claim == "jaccard_gain_percent"].set_index("snr").measured
+    text = headline(claims)
+    for snr, value in gain.items():
+        assert f"{snr} SNR: JI {value:+.1f} %" in text
+    first = verdict_paragraphs(claims, table)[0]
+    assert ", ".join(f"{gain[s]:+.1f} %" for s in gain.index) in first
+
+
+def _percent(pattern: str) -> float:
+    found = re.search(pattern, " ".join(CHAPTER.split()))
+    assert found, f"chapter 6 no longer says {pattern!r}"
+    return float(found.group(1))
+
+
+def test_the_papers_numbers_in_the_introduction_are_the_packages():
+    assert _percent(r"about (\d+) % higher Jaccard index") == PAPER_CLAIMS["jaccard_gain_percent"]["high"]
+    assert _percent(r"and (\d+) % lower RMSE at high SNR") == PAPER_CLAIMS["rmse_vol_decrease_percent"]["high"]
+    assert _percent(r"\+([\d.]+) % and \+[\d.]+ % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["medium"]
+    assert _percent(r"\+[\d.]+ % and \+([\d.]+) % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["low"]
+    assert _percent(r"about (\d+) and \d+ nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["medium"]
+    assert _percent(r"about \d+ and (\d+) nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["low"]
+    assert _percent(r"about (\d+) % better 3D efficiency") == PAPER_CLAIMS["efficiency_3d_gain_percent"]["high"]
+
+
+def test_the_training_density_range_in_the_prose_is_the_default():
+    config = TrainConfig()
+    for pattern in (r"count\* densities \(([\d.]+)-[\d.]+ per µm²\)", r"log-uniform ([\d.]+) to [\d.]+ /µm²"):
+        assert _percent(pattern) == config.density_min_per_um2
+    for pattern in (r"count\* densities \([\d.]+-([\d.]+) per µm²\)", r"log-uniform [\d.]+ to ([\d.]+) /µm²"):
+        assert _percent(pattern) == config.density_max_per_um2
