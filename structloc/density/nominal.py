@@ -22,10 +22,10 @@ from scipy.interpolate import PchipInterpolator
 from scipy.optimize import brentq
 from scipy.spatial import cKDTree
 
-from .checks import integer_at_least
-from .emitters import Emitters
-from .field import Field
-from .sampling import CSRSampler, MT0Sampler, fixed_counts, sample_frames
+from ..checks import integer_at_least
+from ..emitters import Emitters
+from ..field import Field
+from ..sampling import CSRSampler, MT0Sampler, fixed_counts, sample_frames
 
 __all__ = [
     "nearest_neighbor_distances", "mean_nn_distance_nm", "mean_nn_distance_per_frame",
