@@ -17,8 +17,8 @@ from scipy.interpolate import PchipInterpolator
 
 from ..checks import integer_at_least
 from ..field import Field
-from ..sampling import MT0Sampler, sample_frames
-from .nominal import nominal_density
+from ..sampling import MT0Sampler
+from .nominal import nominal_curve
 
 __all__ = ["mt0_nominal_curve", "mt0_count_density_for_nominal"]
 
@@ -33,14 +33,10 @@ _MT0_CALIBRATION_COUNTS = tuple(float(v) for v in np.geomspace(0.02, 3.0, 16))
 
 @functools.lru_cache(maxsize=8)
 def _mt0_curve(field: Field, n_frames: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    sampler = MT0Sampler(field)
     counts = np.array(_MT0_CALIBRATION_COUNTS)
-    nominal = np.empty(counts.size)
-    for i, density in enumerate(counts):
-        emitters = sample_frames(sampler, n_frames, density_per_um2=float(density), seed=seed + i)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            nominal[i] = nominal_density(emitters, field, n_frames=n_frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nominal = nominal_curve(MT0Sampler(field), counts, n_frames=n_frames, seed=seed)
     nominal = np.maximum.accumulate(nominal)  # monotone, so the inverse is a function
     for array in (counts, nominal):
         array.setflags(write=False)
@@ -53,7 +49,7 @@ def mt0_nominal_curve(field: Field = Field(), *, n_frames: int = 400,
 
     For 16 count densities log-spaced in [0.02, 3] per um^2, ``n_frames`` frames of MT0
     positions are drawn (positions only: no rendering) and their nominal density measured with
-    :func:`nominal_density`.
+    :func:`~structloc.density.nominal.nominal_curve` (the ``i``-th density with seed ``seed + i``).
 
     Returns
     -------

@@ -3,13 +3,15 @@
 :func:`nn_calibration_curve` simulates complete spatial randomness (CSR) frames in the field, over
 a grid of densities, and records their mean NN distance (seeded by :data:`CALIBRATION_SEED`);
 :func:`nominal_density` and :func:`nominal_density_per_frame` read observed frames' mean NN
-distances back through that curve (after Byth & Ripley 1980).
+distances back through that curve (after Byth & Ripley 1980). :func:`nominal_curve` measures
+the nominal density of a sampler's frames over a list of count densities.
 """
 
 from __future__ import annotations
 
 import functools
 import warnings
+from typing import Sequence
 
 import numpy as np
 from scipy.interpolate import PchipInterpolator
@@ -17,10 +19,11 @@ from scipy.optimize import brentq
 
 from ..emitters import Emitters
 from ..field import Field
-from ..sampling import CSRSampler, fixed_counts
+from ..checks import integer_at_least
+from ..sampling import CSRSampler, Sampler, fixed_counts, sample_frames
 from .neighbours import _check_dims, mean_nn_distance_per_frame
 
-__all__ = ["nn_calibration_curve", "nominal_density", "nominal_density_per_frame"]
+__all__ = ["nn_calibration_curve", "nominal_density", "nominal_density_per_frame", "nominal_curve"]
 
 
 #: Largest calibrated density, emitters per um^2. The study's nominal densities are 0.38 - 13 /um^2,
@@ -182,3 +185,59 @@ def nominal_density(emitters: Emitters, field: Field = Field(), dims: int = 2,
         log_s = brentq(excess, lo, hi, xtol=1e-6)
     count_density = len(emitters) / (n_frames * field.area_um2)
     return float(np.exp(log_s) * count_density)
+
+
+def nominal_curve(sampler: Sampler, count_densities_per_um2: Sequence[float], *, n_frames: int,
+                  seed: int) -> np.ndarray:
+    """Nominal density of a sampler's frames at each of the given count densities.
+
+    For the ``i``-th count density, ``n_frames`` frames are drawn with
+    :func:`~structloc.sampling.sample_frames` (Poisson counts, positions only: no rendering) with
+    seed ``seed + i``, and their :func:`nominal_density` is measured in ``sampler.field`` (the
+    field the emitters were placed in). CSR samplers give back about their count density; structured
+    ones a higher nominal density. Clipping warnings of :func:`nominal_density` are passed on.
+
+    Parameters
+    ----------
+    sampler : Sampler
+        Where the emitters are (e.g. :class:`~structloc.sampling.MT0Sampler`).
+    count_densities_per_um2 : sequence of float
+        Count densities, emitters per um^2 per frame (finite, > 0; may be empty).
+    n_frames : int
+        Frames per count density (>= 1).
+    seed : int
+        Seed of the first count density (>= 0); the ``i``-th uses ``seed + i``.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (len(count_densities_per_um2),)
+        Nominal densities in emitters per um^2, in the order of the count densities; NaN where no
+        frame holds two emitters.
+
+    Raises
+    ------
+    TypeError
+        If ``sampler`` has no ``field`` (a :class:`~structloc.field.Field`) or no ``sample``.
+    ValueError
+        If the count densities are not a 1-D sequence of finite numbers > 0, or ``n_frames`` /
+        ``seed`` are not integers >= 1 / >= 0.
+    """
+    field = getattr(sampler, "field", None)
+    if not isinstance(field, Field) or not callable(getattr(sampler, "sample", None)):
+        raise TypeError(f"sampler must be a structloc sampler (field, sample), got {type(sampler).__name__}")
+    name = "count_densities_per_um2"
+    try:
+        counts = np.asarray(count_densities_per_um2, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a sequence of numbers, got {count_densities_per_um2!r}") from None
+    if counts.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence, got shape {counts.shape}")
+    if not np.all(np.isfinite(counts)) or np.any(counts <= 0):
+        raise ValueError(f"{name} must be finite and > 0 (emitters per um^2), got {counts.tolist()}")
+    n_frames = integer_at_least("n_frames", n_frames, 1)
+    seed = integer_at_least("seed", seed, 0)
+    nominal = np.empty(counts.size)
+    for i, density in enumerate(counts):
+        emitters = sample_frames(sampler, n_frames, density_per_um2=float(density), seed=seed + i)
+        nominal[i] = nominal_density(emitters, field, n_frames=n_frames)
+    return nominal
