@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from structloc.density import (
     mean_nn_distance_nm, mean_nn_distance_per_frame, nearest_neighbor_distances,
-    nn_calibration_curve, nominal_density, nominal_density_per_frame, ripley_k, ripley_k_frames,
-    ripley_l, ripley_l_frames, mt0_count_density_for_nominal, mt0_nominal_curve,
+    nn_calibration_curve, nominal_curve, nominal_density, nominal_density_per_frame, ripley_k,
+    ripley_k_frames, ripley_l, ripley_l_frames, mt0_count_density_for_nominal, mt0_nominal_curve,
 )
 from structloc.emitters import Emitters
 from structloc.field import Field
@@ -231,6 +231,38 @@ def test_nominal_density_counts_empty_trailing_frames():
     assert nominal_density(emitters, n_frames=200) == pytest.approx(nominal_density(emitters) / 2)
 
 
+# -- nominal density as a function of count density ----------------------------------------
+def test_nominal_curve_of_csr_gives_back_the_count_density():
+    counts = [1.0, 2.0, 4.0]
+    nominal = nominal_curve(CSRSampler(), counts, n_frames=200, seed=21)
+    assert nominal.shape == (3,) and nominal.dtype == np.float64
+    assert nominal == pytest.approx(counts, rel=0.05)
+
+
+def test_nominal_curve_is_seeded_and_density_i_uses_seed_plus_i():
+    sampler = HelixSampler()
+    first = nominal_curve(sampler, [0.5, 1.0], n_frames=20, seed=5)
+    assert np.array_equal(first, nominal_curve(sampler, [0.5, 1.0], n_frames=20, seed=5))
+    assert not np.array_equal(first, nominal_curve(sampler, [0.5, 1.0], n_frames=20, seed=6))
+    alone = nominal_density(sample_frames(sampler, 20, density_per_um2=1.0, seed=6), n_frames=20)
+    assert first[1] == alone
+    assert np.all(first > [0.5, 1.0])  # structured frames look denser than their count
+
+
+def test_nominal_curve_empty_and_bad_inputs():
+    assert nominal_curve(CSRSampler(), [], n_frames=10, seed=0).shape == (0,)
+    for bad in ([1.0, 0.0], [np.nan], [[1.0]], ["many"], -1.0):
+        with pytest.raises(ValueError, match="count_densities_per_um2") as info:
+            nominal_curve(CSRSampler(), bad, n_frames=10, seed=0)
+        assert "\n" not in str(info.value)
+    with pytest.raises(ValueError, match="n_frames"):
+        nominal_curve(CSRSampler(), [1.0], n_frames=0, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        nominal_curve(CSRSampler(), [1.0], n_frames=10, seed=-1)
+    with pytest.raises(TypeError, match="sampler"):
+        nominal_curve(FIELD, [1.0], n_frames=10, seed=0)
+
+
 # -- count density <-> nominal density of MT0 frames -----------------------------------------
 MT0_FIELD = Field()
 
@@ -240,6 +272,15 @@ def test_nominal_curve_is_monotone_and_structured_frames_look_denser():
     assert np.all(np.diff(counts) > 0) and np.all(np.diff(nominal) >= 0)
     # microtubule positions crowd together: above ~0.3 /um^2 they look denser than their count
     assert np.all(nominal[counts > 0.3] > counts[counts > 0.3])
+
+
+def test_mt0_curve_is_the_monotone_nominal_curve_of_mt0_frames():
+    counts, nominal = mt0_nominal_curve(n_frames=20, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        raw = nominal_curve(MT0Sampler(MT0_FIELD), counts, n_frames=20, seed=3)
+    assert np.array_equal(nominal, np.maximum.accumulate(raw))
+
 
 @pytest.mark.parametrize("target", [0.38, 2.2, 13.0])
 def test_count_density_inversion_hits_the_target_nominal_density(target):
