@@ -38,8 +38,8 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from .checks import integer_at_least
-from .emitters import Emitters
+from ..checks import integer_at_least
+from ..emitters import Emitters
 
 __all__ = [
     "ALPHA_LATERAL_PER_NM",
