@@ -148,3 +148,15 @@ def test_metrics_from_sums_agrees_with_evaluate_on_summed_frame_statistics():
     summed = metrics_from_sums(frame_statistics(truth, pred).sum(axis=0))
     for key in ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm", "efficiency_3d"):
         assert float(summed[key]) == pytest.approx(getattr(direct, key), rel=1e-12), key
+
+
+def test_metrics_from_sums_of_one_row_is_evaluate():
+    truth = table([[0, 0, 0, 0], [0, 1000, 0, 0], [1, 3000, 3000, 0]])
+    pred = table([[0, 100, 0, 0], [0, 1000, 200, 300], [0, 5000, 5000, 0]])
+    # tp, fp, fn = 2, 1, 1; squared lateral errors 100^2 + 200^2, squared axial 300^2 (nm^2)
+    metrics = Metrics.from_sums([2, 1, 1, 100.0**2 + 200.0**2, 300.0**2])
+    assert metrics == evaluate(truth, pred)
+    assert isinstance(metrics.tp, int) and isinstance(metrics.jaccard, float)
+    assert math.isnan(Metrics.from_sums([0, 0, 3, 0.0, 0.0]).rmse_vol_nm)
+    with pytest.raises(ValueError, match="5 summed statistics"):
+        Metrics.from_sums(frame_statistics(truth, pred))

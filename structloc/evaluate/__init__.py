@@ -35,12 +35,14 @@ evaluate`` etc.):
   :func:`efficiency`), per frame (:func:`frame_statistics`, :func:`evaluate_per_frame`) and over
   densities (:func:`density_sweep`).
 - :mod:`~structloc.evaluate.intervals`: bootstrap confidence intervals over frames
-  (:func:`bootstrap_ci`) and paired differences of two localizers (:func:`paired_difference`).
+  (:func:`bootstrap_ci`), the metrics with their intervals in one call
+  (:func:`metrics_with_intervals`) and paired differences of two localizers
+  (:func:`paired_difference`).
 - :mod:`~structloc.evaluate.depth`: detection and accuracy by depth (:func:`axial_profile`).
 """
 
 from .depth import axial_profile
-from .intervals import bootstrap_ci, paired_difference
+from .intervals import MetricsWithIntervals, bootstrap_ci, metrics_with_intervals, paired_difference
 from .matching import MATCHING_METHODS, Matching, match
 from .metrics import (ALPHA_AXIAL_PER_NM, ALPHA_LATERAL_PER_NM, Metrics, density_sweep, efficiency, evaluate,
                       evaluate_per_frame, frame_statistics, metrics_from_sums)
@@ -61,4 +63,6 @@ __all__ = [
     "bootstrap_ci",
     "paired_difference",
     "axial_profile",
+    "MetricsWithIntervals",
+    "metrics_with_intervals",
 ]

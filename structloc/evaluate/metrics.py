@@ -95,6 +95,27 @@ class Metrics:
         """The metrics as a plain dict (ints and floats; NaN stays NaN)."""
         return asdict(self)
 
+    @classmethod
+    def from_sums(cls, sums: Any) -> Metrics:
+        """The metrics of one row of summed statistics (see :func:`metrics_from_sums`).
+
+        Parameters
+        ----------
+        sums : array_like, shape (5,)
+            tp, fp, fn, the summed squared lateral errors (nm^2) and the summed squared axial
+            errors (nm^2), e.g. :func:`frame_statistics` summed over frames.
+
+        Returns
+        -------
+        Metrics
+            tp, fp, fn as ints, every other field as a float.
+        """
+        sums = np.asarray(sums, dtype=float)
+        if sums.shape != (5,):
+            raise ValueError(f"Metrics.from_sums takes the 5 summed statistics, got shape {sums.shape}")
+        cols = metrics_from_sums(sums)
+        return cls(**{k: (int(v) if k in ("tp", "fp", "fn") else float(v)) for k, v in cols.items()})
+
 
 def metrics_from_sums(stats: np.ndarray) -> dict[str, np.ndarray]:
     """Metric columns from summed per-frame statistics.
@@ -144,9 +165,7 @@ def evaluate(truth: Emitters, pred: Emitters, **match_kwargs: Any) -> Metrics:
     """
     m = match(truth, pred, **match_kwargs)
     sq_lat, sq_ax = _pair_errors(truth, pred, m)
-    cols = metrics_from_sums(np.array([m.tp, m.fp, m.fn, sq_lat.sum(), sq_ax.sum()], float))
-    values = {k: (int(v) if k in ("tp", "fp", "fn") else float(v)) for k, v in cols.items()}
-    return Metrics(**values)
+    return Metrics.from_sums(np.array([m.tp, m.fp, m.fn, sq_lat.sum(), sq_ax.sum()], float))
 
 
 def frame_statistics(truth: Emitters, pred: Emitters, *, n_frames: int | None = None,
