@@ -21,7 +21,7 @@ from structloc.io import (
     write_thunderstorm_csv,
 )
 
-#: The JSON keys are the Metrics fields, whose names and order tests/test_evaluate.py pins down.
+#: The JSON keys are the Metrics fields, whose names and order tests/test_evaluate_metrics.py pins down.
 METRIC_KEYS = list(Metrics.__dataclass_fields__)
 
 

@@ -2,9 +2,10 @@
 
 :func:`run_point` evaluates one approach at one (SNR, test set) point: detection (JI,
 precision, recall), accuracy (RMSE lateral/axial/volumetric), efficiency (lateral/axial/3D) with
-percentile bootstrap confidence intervals over frames (:func:`structloc.evaluate.bootstrap_ci`),
-the checkerboard measure (sub-pixel bias modulo the camera pixel and the output bin,
-:func:`structloc.render.subpixel_bias`; the ground truth's value is the no-bias reference) and
+percentile bootstrap confidence intervals over frames
+(:func:`structloc.evaluate.metrics_with_intervals`), the checkerboard measure (sub-pixel bias
+modulo the camera pixel and the output bin, :func:`structloc.render.subpixel_bias`; the ground
+truth's value is the no-bias reference) and
 the ``structloc study`` command that reproduces the row. :func:`run` does every point of a
 :class:`~structloc.study.config.StudyConfig`, adds the paired helix - csr differences
 (:func:`structloc.evaluate.paired_difference`) and returns the rows with the localizations it
@@ -23,7 +24,7 @@ from tqdm.auto import tqdm
 from ..camera import Camera
 from ..checks import integer_at_least
 from ..emitters import Emitters
-from ..evaluate import bootstrap_ci, frame_statistics, paired_difference
+from ..evaluate import metrics_with_intervals, paired_difference
 from ..field import Field
 from ..localize import Localizer
 from ..pretrained import MODELS_DIR
@@ -135,8 +136,8 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
         raise ValueError(f"the given test set ({test.snr}, {test.test_set}, {len(test.frames)} frames) is not "
                          f"the point ({snr}, {target_label(target)}, {n_frames} frames)")
     locs = localizer(test.frames)
-    ci = bootstrap_ci(test.truth, locs, n_boot=n_boot, confidence=confidence, seed=test.seed, n_frames=n_frames)
-    totals = frame_statistics(test.truth, locs, n_frames=n_frames).sum(axis=0)
+    scored = metrics_with_intervals(test.truth, locs, n_frames=n_frames, n_boot=n_boot, seed=test.seed,
+                                    confidence=confidence)
     pixel = subpixel_bias(locs, period_nm=field.pixel_nm)
     bin_nm = field.pixel_nm / localizer.spec.upsample
     fine = subpixel_bias(locs, period_nm=bin_nm)
@@ -145,13 +146,8 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
     row: dict[str, Any] = {
         "approach": approach, "snr": snr, "test_set": test.test_set, "nominal_target": test.nominal_target,
         "count_density": test.count_density, "nominal_density": test.nominal_density, "n_frames": n_frames,
-        "n_truth": len(test.truth), "n_pred": len(locs),
-        "tp": int(totals[0]), "fp": int(totals[1]), "fn": int(totals[2]),
+        "n_truth": len(test.truth), "n_pred": len(locs), **scored.to_dict(),
     }
-    for metric in _METRICS:
-        row[metric] = float(ci.loc[metric, "estimate"])
-        row[f"{metric}_ci_low"] = float(ci.loc[metric, "low"])
-        row[f"{metric}_ci_high"] = float(ci.loc[metric, "high"])
     row.update({
         "checkerboard": pixel.checkerboard, "checkerboard_chi2": pixel.chi2, "checkerboard_dof": pixel.dof,
         "checkerboard_p": pixel.p_value, "kl_pixel": pixel.kl_divergence,
