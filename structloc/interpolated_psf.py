@@ -32,6 +32,7 @@ import torch
 from scipy import ndimage
 
 from .calibration import BeadCalibration, fit_bead_stack
+from .checks import integer_at_least
 from .drift import fit_centre_drift
 from .emitters import Emitters
 from .field import Field
@@ -253,8 +254,7 @@ def _centred_beads(calibration: BeadCalibration) -> np.ndarray:
 
 def _bead_templates(centred: np.ndarray, beads, z_window_slices: int) -> np.ndarray:
     n_beads = centred.shape[1]
-    if isinstance(z_window_slices, bool) or not isinstance(z_window_slices, (int, np.integer)) \
-            or z_window_slices < 1 or z_window_slices % 2 == 0:
+    if integer_at_least("z_window_slices", z_window_slices) % 2 == 0:
         raise ValueError(f"z_window_slices must be an odd positive integer, got {z_window_slices!r}")
     chosen = np.arange(n_beads) if beads is None else np.asarray(beads)
     if chosen.ndim != 1 or chosen.size == 0 or not np.issubdtype(chosen.dtype, np.integer) \

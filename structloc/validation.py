@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .checks import integer_at_least
 from .emitters import Emitters
 from .evaluate import evaluate
 from .heads import HeadSpec, decode_output
@@ -35,8 +36,7 @@ def choose_threshold(output: torch.Tensor, truth: Emitters, spec: HeadSpec,
     so that sparse frames weigh as much as dense ones. The returned metrics are always those of
     all frames pooled, at the chosen threshold.
     """
-    if isinstance(n_groups, bool) or not isinstance(n_groups, int) or n_groups < 1:
-        raise ValueError(f"n_groups must be a positive integer, got {n_groups!r}")
+    integer_at_least("n_groups", n_groups)
     n_frames = output.shape[0]
     candidates = decode_output(output, spec, float(min(grid)))
     counts = np.bincount(truth.frame, minlength=n_frames)[:n_frames]

@@ -13,7 +13,7 @@ import torch
 
 from .. import datasets
 from ..camera import EMCCD, Camera
-from ..checks import one_of, positive_float
+from ..checks import integer_at_least, one_of, positive_float
 from ..drift import fit_centre_drift
 from ..psf import AstigmaticPSF
 from .gaussians import fit_gaussians
@@ -64,7 +64,7 @@ def _check_stack(stack, z_nm, bead_xy_nm, roi_px: int, pixel_nm: float):
     z = np.asarray(z_nm, dtype=np.float64)
     if z.shape != (stack.shape[0],) or not np.all(np.isfinite(z)):
         raise ValueError(f"z_nm must be {stack.shape[0]} finite values, one per frame, got shape {z.shape}")
-    if isinstance(roi_px, bool) or not isinstance(roi_px, (int, np.integer)) or roi_px < 5 or roi_px % 2 == 0:
+    if integer_at_least("roi_px", roi_px, 5) % 2 == 0:
         raise ValueError(f"roi_px must be an odd integer >= 5, got {roi_px!r}")
     if roi_px > min(stack.shape[1:]):
         raise ValueError(f"roi_px={roi_px} does not fit in frames of {stack.shape[1:]} pixels")

@@ -161,10 +161,7 @@ def nominal_density(emitters: Emitters, field: Field = Field(), dims: int = 2,
         raise ValueError(f"average must be 'distance' or 'density', got {average!r}")
     frames, mean_nn = mean_nn_distance_per_frame(emitters, dims)
     n_frames = emitters.n_frames if n_frames is None else n_frames
-    if isinstance(n_frames, bool) or not isinstance(n_frames, (int, np.integer)) or n_frames < emitters.n_frames:
-        raise ValueError(
-            f"n_frames must be an integer >= the table's {emitters.n_frames} frames, got {n_frames!r}"
-        )
+    integer_at_least("n_frames (at least the table's frames)", n_frames, emitters.n_frames)
     if frames.size == 0:
         return float("nan")
     if average == "density":
