@@ -10,9 +10,9 @@ check depends on neither the trainer nor the shipped weights: only on the networ
 and initialisation order, the simulation, the decoding, the evaluation and the study itself.
 Torch runs on one CPU thread, so the float sums of the convolutions have one order (one and two
 threads gave the same digests here). The network's float sums depend on the CPU's instruction
-set, though (oneDNN picks its kernels by it): with torch 2.13.0+cpu and numpy 2.4.6 an AMD EPYC
-machine and an Intel Xeon with AVX-512 gave different localization and row digests from the same
-code (commit 330a8ca). Both are recorded, keyed by the CPU; on a CPU kind not recorded here the
+set, though (``tests/cpu_kind.py``): with torch 2.13.0+cpu and numpy 2.4.6 an AMD EPYC machine and
+an Intel Xeon with AVX-512 gave different localization and row digests from the same code (commit
+330a8ca). Both are recorded, keyed by the CPU; on a CPU kind not recorded here the
 network-dependent check is skipped, saying which kind it is (the frames are checked everywhere).
 
 The frames use the PSF centred on its emitter (``AstigmaticPSF().without_drift()``), the model the
@@ -34,6 +34,8 @@ from structloc.model import LocNet, model_config
 from structloc.psf import AstigmaticPSF
 from structloc.study import StudyConfig, run, simulate_test_set
 from structloc.train import TrainConfig
+
+from cpu_kind import recorded_for_this_cpu
 
 CENTRED = AstigmaticPSF().without_drift()
 
@@ -106,27 +108,8 @@ def test_test_set_frames_are_unchanged(one_thread):
         assert test.frames.dtype == np.uint16
 
 
-def _cpu_kind() -> str:
-    vendor = "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
-            vendor = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("vendor_id")),
-                          vendor)
-    except OSError:
-        pass
-    return f"{vendor}/{torch.backends.cpu.get_cpu_capability()}"
-
-
-def _expected_network_digests() -> tuple[str, str]:
-    kind = _cpu_kind()
-    expected = NETWORK_SHA256.get(kind, NETWORK_SHA256.get(kind.split("/")[0]))
-    if expected is None:
-        pytest.skip(f"no recorded digests for this CPU kind ({kind}): its float sums may differ")
-    return expected
-
-
 def test_localizations_and_rows_are_unchanged(one_thread):
-    locs_sha256, rows_sha256 = _expected_network_digests()
+    locs_sha256, rows_sha256 = recorded_for_this_cpu(NETWORK_SHA256)
     done = run(CONFIG, progress=False, localizers=_localizers(), keep_locs_at=0.38)
     assert _locs_digest(done.locs) == locs_sha256
     assert hashlib.sha256(done.results.to_csv(index=False).encode()).hexdigest() == rows_sha256
