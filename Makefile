@@ -22,9 +22,10 @@ install: torch
 	$(PIP) install -r requirements.txt
 
 # MPLBACKEND is cleared for the build: a non-inline backend (e.g. Agg) in the environment would
-# make every plt.show() in the chapters silently produce no figure.
+# make every plt.show() in the chapters silently produce no figure. STRUCTLOC_WIDGETS=off: the
+# explorers create no sliders in a headless build (structloc.notebook.widgets_enabled says why).
 book: install check-notebooks
-	env -u MPLBACKEND STRUCTLOC_MODE=$(STRUCTLOC_MODE) jupyter-book build . -W --keep-going
+	env -u MPLBACKEND STRUCTLOC_MODE=$(STRUCTLOC_MODE) STRUCTLOC_WIDGETS=off jupyter-book build . -W --keep-going
 	$(PYTHON) tools/check_built_book.py _build/html
 
 test: install

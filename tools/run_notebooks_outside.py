@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("PYTHONPATH", "MPLBACKEND"):  # the kernels inherit this environment
         os.environ.pop(name, None)
     os.environ["STRUCTLOC_MODE"] = "quick"
+    os.environ["STRUCTLOC_WIDGETS"] = "off"  # headless: no sliders (structloc.notebook.widgets_enabled)
     failed = []
     try:
         start = time.perf_counter()
