@@ -60,7 +60,8 @@ def test_describe_device_rejects_unknown_mode():
 
 
 def test_gpu_in_quick_mode_suggests_full_mode(monkeypatch):
-    torch = pytest.importorskip("torch")
+    import torch
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     text = describe_device("quick", colab=True, device="cuda")
     assert text.startswith("Device: cuda (GPU). Mode: quick.")
