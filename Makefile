@@ -24,8 +24,9 @@ install: torch
 # MPLBACKEND is cleared for the build: a non-inline backend (e.g. Agg) in the environment would
 # make every plt.show() in the chapters silently produce no figure. STRUCTLOC_WIDGETS=off: the
 # explorers create no sliders in a headless build (structloc.notebook.widgets_enabled says why).
+# tools/build_book.py runs jupyter-book build . -W --keep-going, once more after a stalled execution.
 book: install check-notebooks
-	env -u MPLBACKEND STRUCTLOC_MODE=$(STRUCTLOC_MODE) STRUCTLOC_WIDGETS=off jupyter-book build . -W --keep-going
+	env -u MPLBACKEND STRUCTLOC_MODE=$(STRUCTLOC_MODE) STRUCTLOC_WIDGETS=off $(PYTHON) tools/build_book.py
 	$(PYTHON) tools/check_built_book.py _build/html
 
 test: install

@@ -1,15 +1,14 @@
 """The book's structure: every chapter is paired with a stripped notebook and listed in _toc.yml."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tools_module import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("check_notebooks", ROOT / "tools" / "check_notebooks.py")
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
+check = load_tool("check_notebooks")
 
 CHAPTERS = check.chapters()
 

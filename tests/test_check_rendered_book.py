@@ -1,16 +1,15 @@
 """tools/check_rendered_book.py: a good page passes, and each kind of defect a reader would see is reported."""
 
-import importlib.util
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
 
+from tools_module import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("check_rendered_book", ROOT / "tools" / "check_rendered_book.py")
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
+check = load_tool("check_rendered_book")
 
 BASE = "http://127.0.0.1:8000/"
 

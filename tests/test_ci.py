@@ -1,6 +1,5 @@
 """CI runs the book's reader-side checks after the build; the outside-repository run is guarded."""
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -8,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tools_module import load_tool
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("run_notebooks_outside", ROOT / "tools" / "run_notebooks_outside.py")
-outside = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(outside)
+outside = load_tool("run_notebooks_outside")
 
 
 def _make_targets(script: str) -> list[str]:
@@ -99,3 +98,42 @@ def test_only_a_timeout_or_a_dead_kernel_counts_as_a_stall(monkeypatch, tmp_path
     monkeypatch.setattr(outside, "NotebookClient", client_raising(RuntimeError("Kernel died before replying")))
     assert outside.execute(notebook, tmp_path / "start") == "RuntimeError: Kernel died before replying"
     assert (tmp_path / "start" / "ch.ipynb").is_file()  # the executed copy is kept for --keep
+
+
+def test_make_book_builds_through_the_retrying_script():
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^book:.*\n((?:\t.*\n)+)", makefile, flags=re.M)[1]
+    assert "tools/build_book.py" in recipe and "STRUCTLOC_WIDGETS=off" in recipe
+    assert load_tool("build_book").COMMAND == ("jupyter-book", "build", ".", "-W", "--keep-going")
+
+
+@pytest.mark.parametrize("log, stalled", [
+    ("WARNING: Executing notebook failed: CellTimeoutError [mystnb.exec]\n", True),
+    ("mystnb: DeadKernelError: Kernel died\n", True),
+    ("WARNING: Executing notebook failed: CellExecutionError [mystnb.exec]\n", False),
+    ("build succeeded, 3 warnings.\n", False),
+])
+def test_only_a_stalled_execution_counts_as_a_stall(log, stalled):
+    assert (load_tool("build_book").stall_in(log) is not None) == stalled
+
+
+def test_a_stalled_build_runs_once_more_and_other_failures_do_not(capsys):
+    build = load_tool("build_book")
+    runs = []
+
+    def fails(*logs):
+        def run():
+            runs.append(1)
+            return logs[len(runs) - 1]
+        return run
+
+    assert build.build_with_one_retry(fails((1, "CellTimeoutError: timed out"), (0, "ok"))) == 0
+    assert len(runs) == 2 and "building once more" in capsys.readouterr().out
+    runs.clear()
+    assert build.build_with_one_retry(fails((1, "CellTimeoutError"), (1, "CellTimeoutError"))) == 1
+    assert len(runs) == 2  # once more, not forever
+    runs.clear()
+    assert build.build_with_one_retry(fails((1, "CellExecutionError in cell 3"))) == 1 and len(runs) == 1
+    runs.clear()
+    assert build.build_with_one_retry(fails((0, "CellTimeoutError mentioned in a passing log"))) == 0
+    assert len(runs) == 1
