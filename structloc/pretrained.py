@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MODELS_DIR", "available", "checkpoint_path", "provenance"]
+__all__ = ["MODELS_DIR", "available", "checkpoint_path", "provenance", "resolve_model"]
 
 #: Where the shipped checkpoints live inside the installed package.
 MODELS_DIR: Path = Path(__file__).resolve().parent / "data" / "models"
@@ -43,3 +43,20 @@ def checkpoint_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
 def provenance(name: str, models_dir: Path = MODELS_DIR) -> dict[str, Any]:
     """How the shipped model ``name`` was made (its ``.json``: command, commit, metrics...)."""
     return json.loads(checkpoint_path(name, models_dir).with_suffix(".json").read_text())
+
+
+def resolve_model(model: str | Path, models_dir: Path = MODELS_DIR) -> Path:
+    """The checkpoint a user names: an existing file, else the shipped model of that name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``model`` is neither a file nor a shipped model (the message lists those that exist).
+    """
+    path = Path(model)
+    if path.is_file():
+        return path
+    if str(model) in available(models_dir):
+        return checkpoint_path(str(model), models_dir)
+    raise FileNotFoundError(f"no such model checkpoint: {model} (nor a shipped model: "
+                            f"{', '.join(available(models_dir)) or 'none'})")

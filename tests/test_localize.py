@@ -280,3 +280,20 @@ def test_a_loaded_localizer_keeps_its_typed_training_config():
     assert isinstance(localizer.config, TrainConfig) and localizer.config.sampler == "helix"
     assert localizer.psf == localizer.config.psf and localizer.checkpoint.config == localizer.config
     assert localizer.checkpoint.path == checkpoint_path("helix_high")
+
+
+def test_cli_takes_a_shipped_model_by_name(scmos_stack, tmp_path, capsys):
+    tif, _ = scmos_stack
+    by_path, _ = _localize(["--frames", str(tif)] + SCMOS_FLAGS, tmp_path, capsys, "path.csv")
+    out = tmp_path / "name.csv"
+    assert main(["localize", "--model", "csr_high", "--no-progress", "--frames", str(tif), "--out", str(out)]
+                + SCMOS_FLAGS) == 0
+    by_name = read_localizations(out)
+    assert len(by_name) == len(by_path) > 0 and np.array_equal(by_name.x_nm, by_path.x_nm)
+
+
+def test_a_model_that_is_neither_file_nor_shipped_is_a_one_line_error(tmp_path, capsys):
+    assert main(["localize", "--model", "helix_huge", "--frames", "x.tif", "--out", str(tmp_path / "o.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no such model checkpoint: helix_huge (nor a shipped model: csr_high, " in err and "\n" not in err
+    assert not (tmp_path / "o.csv").exists()

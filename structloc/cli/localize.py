@@ -9,6 +9,7 @@ from ..camera import (CAMERA_NAMES, CAMERA_PARAMETERS, Camera, camera_from_name,
                       describe_camera)
 from ..io import check_output_path, read_camera_file, write_localizations_csv
 from ..localize import Localizer
+from ..pretrained import resolve_model
 from .arguments import positive_int, torch_device
 
 __all__ = ["NAME", "SUMMARY", "add_arguments", "run", "add_camera_arguments", "camera_from_arguments"]
@@ -81,7 +82,9 @@ def camera_from_arguments(args: argparse.Namespace) -> tuple[Camera | None, str]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``structloc localize`` (see :func:`run`)."""
-    parser.add_argument("--model", required=True, help="checkpoint MODEL.pt from structloc train")
+    parser.add_argument("--model", required=True,
+                        help="checkpoint MODEL.pt from structloc train, or a shipped model's name "
+                             "(structloc.pretrained.available(): e.g. general, helix_high)")
     parser.add_argument("--frames", required=True, help=_FRAME_SIZE_HELP)
     parser.add_argument("--out", required=True, help="localization CSV (challenge format, frames from 1)")
     parser.add_argument("--device", type=torch_device, default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
@@ -94,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
     """``structloc localize``: TIFF stack -> challenge localization CSV."""
     check_output_path(args.out)  # before any work
     camera, source = camera_from_arguments(args)
-    localizer = Localizer.from_checkpoint(args.model, device=args.device, camera=camera, camera_source=source)
+    localizer = Localizer.from_checkpoint(resolve_model(args.model), device=args.device, camera=camera,
+                                          camera_source=source)
     print(f"camera: {describe_camera(localizer.camera)}, from {localizer.camera_source}")
     table = localizer.localize_tiff(Path(args.frames), chunk_frames=args.chunk_frames,
                                     progress=not args.no_progress)
