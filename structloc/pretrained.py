@@ -1,7 +1,10 @@
 """The pretrained models shipped inside the package (``structloc/data/models``).
 
-Six localizers come with structloc, one per sampler and signal level: ``csr_high``,
-``csr_medium``, ``csr_low``, ``helix_high``, ``helix_medium``, ``helix_low``. Each is a
+Seven localizers come with structloc: the study's six, one per sampler and signal level
+(``csr_high``, ``csr_medium``, ``csr_low``, ``helix_high``, ``helix_medium``, ``helix_low``, on the
+PSF centred on its emitter), and ``general`` (helix sampler, the PSF with the bead stack's centre
+drift, each training frame's photons and background drawn over ranges that cover the three
+levels and real data: the model for a user's own frames). Each is a
 checkpoint (:mod:`structloc.checkpoint`, without optimiser state) next to a ``.json`` file with
 its provenance (command, commit, device, wall time, validation metrics). They are copied there
 from a training directory by ``tools/ship_models.py``. Load one with

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -16,24 +15,28 @@ import torch
 from structloc import pretrained
 from structloc.checkpoint import load_checkpoint
 from structloc.localize import Localizer
+from structloc.psf import AstigmaticPSF
 from structloc.study import model_path
+from tools_module import load_tool
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = [f"{a}_{s}" for a in ("csr", "helix") for s in ("high", "medium", "low")]
+PRESET_NAMES = [f"{a}_{s}" for a in ("csr", "helix") for s in ("high", "medium", "low")]
+NAMES = PRESET_NAMES + ["general"]  # the six of the study, and one trained over signal ranges
 
 
-def _ship_module():
-    spec = importlib.util.spec_from_file_location("ship_models", ROOT / "tools" / "ship_models.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_all_six_models_are_shipped_inside_the_package_with_provenance():
+def test_all_seven_models_are_shipped_inside_the_package_with_provenance():
     assert pretrained.available() == sorted(NAMES)
     assert pretrained.MODELS_DIR.is_relative_to(Path(pretrained.__file__).parent)
-    for name in NAMES:
+    for name in PRESET_NAMES:
         assert pretrained.provenance(name)["sampler"] == name.split("_")[0]
+    general = pretrained.provenance("general")
+    assert general["sampler"] == "helix" and "--photons-range 1000 25000" in general["command"]
+
+
+def test_the_general_model_was_trained_over_the_signal_ranges_with_the_drifting_psf():
+    config = Localizer.pretrained("general").config
+    assert config.photons_range == (1000.0, 25000.0) and config.background_range_photons == (10.0, 250.0)
+    assert config.psf.has_drift and config.psf == AstigmaticPSF()  # the default PSF, fitted drift
 
 
 def test_shipped_models_have_no_optimiser_state_and_stay_small():
@@ -65,7 +68,7 @@ def test_study_defaults_to_the_packaged_models():
 
 
 def test_ship_models_strips_resume_state_atomically_and_copies_provenance(tmp_path):
-    ship = _ship_module()
+    ship = load_tool("ship_models")
     src = tmp_path / "src"
     src.mkdir()
     for name in NAMES:  # a checkpoint with the resume-only states a training dir holds
@@ -111,3 +114,37 @@ def test_a_model_trained_without_drift_shows_the_drift_as_a_bias_on_drifted_fram
     x1, y1, expected_dy = shifts["drifting"]
     assert abs(x0) < 8 and abs(y0) < 8  # unbiased on the frames it was trained for
     assert expected_dy < -40 and abs((y1 - y0) - expected_dy) < 0.3 * abs(expected_dy)
+
+
+def test_the_general_model_is_unbiased_on_frames_with_the_drifting_psf():
+    # the drift-aware model of the issue: trained on the PSF whose centre moves with z, it places
+    # emitters (not image centres) on such frames, at a signal level between the presets
+    from structloc.evaluate import match
+    from structloc.sampling import MT0Sampler
+    from structloc.simulate import simulate
+    from structloc.snr import SignalLevel
+
+    loc = Localizer.pretrained("general")
+    sim = simulate(MT0Sampler(), n_frames=24, snr=SignalLevel("between", photons=3000.0, background=100.0),
+                   density_per_um2=0.1, seed=11, psf=loc.psf)
+    pred = loc(sim.frames)
+    pairs = match(sim.emitters, pred)
+    truth, found = sim.emitters.take(pairs.truth_index), pred.take(pairs.pred_index)
+    drift_y = np.mean(loc.psf.centre_offset_nm(truth.z_nm)[1])
+    assert len(pairs.truth_index) > 0.6 * len(sim.emitters)
+    assert drift_y < -40  # the drift it would inherit if it localized image centres
+    assert abs(np.mean(found.x_nm - truth.x_nm)) < 8 and abs(np.mean(found.y_nm - truth.y_nm)) < 8
+
+
+def test_ship_models_only_rewrites_the_named_models(tmp_path):
+    src, dest = tmp_path / "src", tmp_path / "dest"
+    src.mkdir()
+    dest.mkdir()
+    for name in ("general", "csr_high"):
+        shutil.copyfile(pretrained.checkpoint_path(name), src / f"{name}.pt")
+        shutil.copyfile(pretrained.checkpoint_path(name).with_suffix(".json"), src / f"{name}.json")
+    (dest / "csr_high.pt").write_bytes(b"kept")
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "ship_models.py"), str(src), "--dest", str(dest),
+                             "--only", "general"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (dest / "csr_high.pt").read_bytes() == b"kept" and load_checkpoint(dest / "general.pt")["step"] > 0
