@@ -60,6 +60,6 @@ def resolve_model(model: str | Path, models_dir: Path = MODELS_DIR) -> Path:
     if path.is_file():
         return path
     if str(model) in available(models_dir):
-        return checkpoint_path(str(model), models_dir)
+        return Path(models_dir) / f"{model}.pt"
     raise FileNotFoundError(f"no such model checkpoint: {model} (nor a shipped model: "
                             f"{', '.join(available(models_dir)) or 'none'})")

@@ -66,25 +66,25 @@ def test_headline_and_paragraphs_quote_the_committed_claims(committed):
     assert ", ".join(f"{gain[s]:+.1f} %" for s in gain.index) in first
 
 
-def _percent(pattern: str) -> float:
+def _quoted(pattern: str) -> float:
     found = re.search(pattern, " ".join(CHAPTER.split()))
     assert found, f"chapter 6 no longer says {pattern!r}"
     return float(found.group(1))
 
 
 def test_the_papers_numbers_in_the_introduction_are_the_packages():
-    assert _percent(r"about (\d+) % higher Jaccard index") == PAPER_CLAIMS["jaccard_gain_percent"]["high"]
-    assert _percent(r"and (\d+) % lower RMSE at high SNR") == PAPER_CLAIMS["rmse_vol_decrease_percent"]["high"]
-    assert _percent(r"\+([\d.]+) % and \+[\d.]+ % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["medium"]
-    assert _percent(r"\+[\d.]+ % and \+([\d.]+) % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["low"]
-    assert _percent(r"about (\d+) and \d+ nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["medium"]
-    assert _percent(r"about \d+ and (\d+) nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["low"]
-    assert _percent(r"about (\d+) % better 3D efficiency") == PAPER_CLAIMS["efficiency_3d_gain_percent"]["high"]
+    assert _quoted(r"about (\d+) % higher Jaccard index") == PAPER_CLAIMS["jaccard_gain_percent"]["high"]
+    assert _quoted(r"and (\d+) % lower RMSE at high SNR") == PAPER_CLAIMS["rmse_vol_decrease_percent"]["high"]
+    assert _quoted(r"\+([\d.]+) % and \+[\d.]+ % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["medium"]
+    assert _quoted(r"\+[\d.]+ % and \+([\d.]+) % JI") == PAPER_CLAIMS["jaccard_gain_percent"]["low"]
+    assert _quoted(r"about (\d+) and \d+ nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["medium"]
+    assert _quoted(r"about \d+ and (\d+) nm lower volumetric RMSE") == PAPER_CLAIMS["rmse_vol_decrease_nm"]["low"]
+    assert _quoted(r"about (\d+) % better 3D efficiency") == PAPER_CLAIMS["efficiency_3d_gain_percent"]["high"]
 
 
 def test_the_training_density_range_in_the_prose_is_the_default():
     config = TrainConfig()
     for pattern in (r"count\* densities \(([\d.]+)-[\d.]+ per µm²\)", r"log-uniform ([\d.]+) to [\d.]+ /µm²"):
-        assert _percent(pattern) == config.density_min_per_um2
+        assert _quoted(pattern) == config.density_min_per_um2
     for pattern in (r"count\* densities \([\d.]+-([\d.]+) per µm²\)", r"log-uniform [\d.]+ to ([\d.]+) /µm²"):
-        assert _percent(pattern) == config.density_max_per_um2
+        assert _quoted(pattern) == config.density_max_per_um2

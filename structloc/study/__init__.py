@@ -33,8 +33,8 @@ in :mod:`structloc.evaluate`; both are importable from here too, as before.
 from ..density import mt0_count_density_for_nominal, mt0_nominal_curve
 from ..evaluate import paired_difference
 from .claims import (PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, describe_claims, pooled_checkerboard,
-                     recall_gap_by_depth, summarize_claims, verdict_table)
-from .narrative import headline, significant_points, verdict_paragraphs
+                     recall_gap_by_depth, significant_points, summarize_claims, verdict_table)
+from .narrative import headline, verdict_paragraphs
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
 from .results import (locs_path_for, model_checksums, read_locs, read_results, write_locs, write_provenance,
                       write_results)

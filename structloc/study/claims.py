@@ -111,6 +111,34 @@ def _pivot(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     return grid.groupby(["snr", "approach"])[metric].mean().unstack("approach")
 
 
+def significant_points(table: pd.DataFrame) -> pd.DataFrame:
+    """Per SNR, the nominal densities whose paired 95 % JI interval excludes zero, each way.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study results table (:data:`~structloc.study.runner.RESULT_COLUMNS`); the paired
+        interval ``jaccard_diff_ci_low/high`` (helix - csr) sits on the helix rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: SNR (in table order); columns ``helix`` (interval above zero), ``csr`` (below
+        zero) and ``points`` (densities with a paired interval). The challenge sets are not
+        counted; a table without paired intervals gives no rows.
+    """
+    rows = {}
+    if "jaccard_diff_ci_low" in table.columns:
+        grid = table[~table["test_set"].astype(str).str.upper().isin(CHALLENGE_SETS) & (table["approach"] == "helix")]
+        for snr, part in grid.groupby("snr", sort=False):
+            finite = part[np.isfinite(part["jaccard_diff_ci_low"])]
+            if len(finite):
+                rows[snr] = {"helix": int((finite["jaccard_diff_ci_low"] > 0).sum()),
+                             "csr": int((finite["jaccard_diff_ci_high"] < 0).sum()), "points": len(finite)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["helix", "csr", "points"])
+
+
+
 def summarize_claims(df: pd.DataFrame) -> pd.DataFrame:
     """The study's comparisons, computed from a results table.
 
@@ -130,8 +158,9 @@ def summarize_claims(df: pd.DataFrame) -> pd.DataFrame:
     * ``isolated_jaccard_gain_percent``, ``isolated_rmse_vol_decrease_nm``: the same at the lowest
       nominal density;
     * ``jaccard_points_helix_better``: of the densities with a paired interval
-      (:func:`structloc.evaluate.paired_difference`), how many show helix significantly better (``helix`` column)
-      and csr significantly better (``csr`` column); ``measured`` is their difference;
+      (:func:`structloc.evaluate.paired_difference`, counted by :func:`significant_points`), how
+      many show helix significantly better (``helix`` column) and csr significantly better
+      (``csr`` column); ``measured`` is their difference;
     * ``checkerboard_pixel``, ``checkerboard_25nm``: pooled index (:func:`pooled_checkerboard`)
       per approach (csr/helix columns; difference = csr - helix).
 
@@ -160,6 +189,7 @@ def summarize_claims(df: pd.DataFrame) -> pd.DataFrame:
                      "difference": float(difference), "measured": float(measured), "paper": paper,
                      "agrees": agrees})
 
+    significant = significant_points(df)
     means = {m: _pivot(df, m) for m in ("jaccard", "rmse_vol_nm", "rmse_ax_nm", "rmse_lat_nm", "efficiency_3d")}
     grid = df[df["test_set"].map(lambda s: str(s).upper() not in CHALLENGE_SETS)].copy()
     grid["nominal_key"] = grid["test_set"].astype(str)
@@ -194,13 +224,9 @@ def summarize_claims(df: pd.DataFrame) -> pd.DataFrame:
                 100 * (j["helix"] - j["csr"]) / j["csr"])
             add("isolated_rmse_vol_decrease_nm", snr, r["csr"], r["helix"], r["csr"] - r["helix"],
                 r["csr"] - r["helix"])
-        if "jaccard_diff_ci_low" in df.columns:
-            sel = grid[(grid["snr"] == snr) & (grid["approach"] == "helix")]
-            finite = sel[np.isfinite(sel["jaccard_diff_ci_low"])]
-            if len(finite):
-                better = int(np.sum(finite["jaccard_diff_ci_low"] > 0))
-                worse = int(np.sum(finite["jaccard_diff_ci_high"] < 0))
-                add("jaccard_points_helix_better", snr, worse, better, better - worse, better - worse)
+        if snr in significant.index:
+            better, worse = (int(significant.loc[snr, side]) for side in ("helix", "csr"))
+            add("jaccard_points_helix_better", snr, worse, better, better - worse, better - worse)
     for period in ("pixel", "25nm"):
         pooled = pooled_checkerboard(df, period).set_index(["snr", "approach"])["checkerboard"]
         for snr in snrs:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .claims import PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing
+from .claims import PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, significant_points
 from .config import CHALLENGE_SETS
 
-__all__ = ["headline", "significant_points", "verdict_paragraphs"]
+__all__ = ["headline", "verdict_paragraphs"]
 
 
 def _measured(claims: pd.DataFrame, claim: str) -> pd.Series:
@@ -36,29 +36,6 @@ def headline(claims: pd.DataFrame) -> str:
     wins = claims_agreeing(claims)
     return "; ".join(f"{snr} SNR: JI {gain[snr]:+.1f} %, helix better on {wins.get(snr, 0)} of "
                      f"{len(VERDICT_CLAIMS)} claims" for snr in gain.index)
-
-
-def significant_points(table: pd.DataFrame) -> pd.DataFrame:
-    """Per SNR, the nominal densities whose paired 95 % JI interval excludes zero, each way.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        A study results table (:data:`~structloc.study.runner.RESULT_COLUMNS`); the paired
-        interval ``jaccard_diff_ci_low/high`` (helix - csr) sits on the helix rows.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index: SNR (in table order); columns ``helix`` (interval above zero), ``csr`` (below
-        zero) and ``points`` (densities on the grid). The challenge sets are not counted.
-    """
-    grid = table[~table["test_set"].astype(str).str.upper().isin(CHALLENGE_SETS) & (table["approach"] == "helix")]
-    rows = {}
-    for snr, part in grid.groupby("snr", sort=False):
-        rows[snr] = {"helix": int((part["jaccard_diff_ci_low"] > 0).sum()),
-                     "csr": int((part["jaccard_diff_ci_high"] < 0).sum()), "points": len(part)}
-    return pd.DataFrame.from_dict(rows, orient="index", columns=["helix", "csr", "points"])
 
 
 def _joined(values) -> str:
