@@ -23,14 +23,15 @@ Loss (per frame, the negative log-likelihood of the ground truth under the predi
   farther bins cannot place their mean within a bin of it, so their terms are negligible once the
   network has learned anything, and the loss stays O(emitters) instead of O(emitters x bins).
 
-Decoding (:func:`decode_mixture`): a bin is a candidate if it is the largest ``p`` within
-``SUPPRESS_NM`` (100 nm) of it, or if ``p > SPLIT_PROBABILITY`` on its own (so two emitters in
-neighbouring bins both survive); its score is ``p`` summed over its 3 x 3 neighbourhood (an
-emitter's probability is shared between neighbouring bins, the more so the less the network is
-trained), and candidates with a score above the threshold become localizations at their own
-bin's predicted position. Suppressing over 100 nm instead of the 3 x 3 bins of DECODE keeps a
-briefly trained network, whose probability is spread over several bins, from reporting one
-emitter twice; the split rule keeps clean targets exact.
+Decoding (:func:`decode_mixture`): the bins with ``p`` above
+:data:`structloc.clusters.MIN_PROBABILITY` are grouped by their *predicted* positions
+(:func:`structloc.clusters.merge_bins`: bins within 200 nm laterally and 250 nm axially of a more
+probable one join it while their summed probability stays at most 1.2, about one emitter's
+worth); each group whose summed probability exceeds the threshold is one localization at the
+probability-weighted mean of its bins' predictions. A network spreads one emitter's probability
+over several neighbouring bins, the more so the less it is trained; pooling it by predicted
+position reports that emitter once, and the cap keeps two emitters the network is sure of apart,
+however close, so that clean targets decode exactly.
 """
 
 from __future__ import annotations
@@ -42,13 +43,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .clusters import MIN_PROBABILITY, merge_bins
 from .emitters import Emitters
 from .field import BinGrid, Field
-from .targets import local_maxima
 
 __all__ = ["MixtureSpec", "N_MIXTURE_CHANNELS", "activate", "encode_truth", "mixture_loss", "decode_mixture",
-           "ideal_output", "phase_image", "OFFSET_RANGE_BINS", "SPLIT_PROBABILITY", "SUPPRESS_NM",
-           "COUNT_VAR_FLOOR"]
+           "ideal_output", "phase_image", "OFFSET_RANGE_BINS", "COUNT_VAR_FLOOR"]
 
 #: Raw output channels: logit p, dx, dy, z, photons, and the four sigmas.
 N_MIXTURE_CHANNELS = 9
@@ -56,10 +56,6 @@ N_MIXTURE_CHANNELS = 9
 OFFSET_RANGE_BINS = 1.0
 #: Predicted photons range over [0, PHOTON_RANGE * photon_scale].
 PHOTON_RANGE = 2.0
-#: A bin that is not a local maximum is still a candidate above this probability.
-SPLIT_PROBABILITY = 0.6
-#: Candidates are the largest probability within this distance (nm), or above SPLIT_PROBABILITY.
-SUPPRESS_NM = 100.0
 #: Added to the variance of the predicted count (its likelihood stays bounded for empty frames).
 COUNT_VAR_FLOOR = 1.0 / 12.0
 # sigma ranges of (x bins, y bins, z normalised to [-1, 1], photons normalised to photon_scale)
@@ -218,14 +214,15 @@ def decode_mixture(raw: torch.Tensor, spec: MixtureSpec, threshold: float, *,
     spec : MixtureSpec
         The output grid.
     threshold : float
-        Minimum score (probability summed over a bin's 3 x 3 neighbourhood), >= 0.
+        Minimum score (a cluster's summed probability), >= 0.
     frame_offset : int
         Added to the batch index to give the ``frame`` column.
 
     Returns
     -------
     Emitters
-        With ``score`` = the summed probability and photons from the photon channel.
+        With ``score`` = the cluster's summed probability; position and photons its
+        probability-weighted mean.
     """
     if raw.ndim != 4 or raw.shape[1] != N_MIXTURE_CHANNELS or tuple(raw.shape[-2:]) != spec.shape:
         raise ValueError(f"output must have shape (B, {N_MIXTURE_CHANNELS}, {spec.shape[0]}, {spec.shape[1]}), "
@@ -233,19 +230,24 @@ def decode_mixture(raw: torch.Tensor, spec: MixtureSpec, threshold: float, *,
     if not (math.isfinite(threshold) and threshold >= 0):
         raise ValueError(f"threshold must be finite and >= 0, got {threshold!r}")
     p, mean, _ = activate(raw.detach())
-    score = 9.0 * F.avg_pool2d(p.unsqueeze(1), 3, stride=1, padding=1, count_include_pad=True).squeeze(1)
-    radius = max(1, round(SUPPRESS_NM / spec.bin_nm))
-    candidate = (local_maxima(p, 0.0, radius) | (p > SPLIT_PROBABILITY)) & (score > threshold)
-    b, i, j = torch.nonzero(candidate, as_tuple=True)
+    b, i, j = torch.nonzero(p > MIN_PROBABILITY, as_tuple=True)
     if b.numel() == 0:
         return Emitters.empty(with_score=True)
-    m = mean[b, :, i, j].double()  # (n, 4)
-    x = (j.double() + 0.5 + m[:, 0]) * spec.bin_nm
-    y = (i.double() + 0.5 + m[:, 1]) * spec.bin_nm
-    return Emitters((b + frame_offset).cpu().numpy(),
-                    x.clamp(0, spec.field.width_nm).cpu().numpy(), y.clamp(0, spec.field.height_nm).cpu().numpy(),
-                    spec.z_nm(m[:, 2]).cpu().numpy(), (m[:, 3] * spec.photon_scale).clamp(min=0).cpu().numpy(),
-                    score=score[b, i, j].double().cpu().numpy())
+    prob = p[b, i, j].double().cpu().numpy()
+    m = mean[b, :, i, j].double().cpu().numpy()  # (n, 4)
+    b, i, j = b.cpu().numpy(), i.cpu().numpy(), j.cpu().numpy()
+    x, y, z = (j + 0.5 + m[:, 0]) * spec.bin_nm, (i + 0.5 + m[:, 1]) * spec.bin_nm, spec.z_nm(m[:, 2])
+    owner, seeds = merge_bins(b, x, y, z, prob)
+    mass = np.bincount(owner, weights=prob, minlength=len(prob))
+    seeds = seeds[mass[seeds] > threshold]
+    weight = prob / mass[owner]
+
+    def pooled(values: np.ndarray) -> np.ndarray:
+        return np.bincount(owner, weights=weight * values, minlength=len(prob))[seeds]
+
+    return Emitters(b[seeds] + frame_offset, np.clip(pooled(x), 0, spec.field.width_nm),
+                    np.clip(pooled(y), 0, spec.field.height_nm), pooled(z),
+                    np.clip(pooled(m[:, 3]) * spec.photon_scale, 0, None), score=mass[seeds])
 
 
 def ideal_output(emitters: Emitters, n_frames: int, spec: MixtureSpec) -> torch.Tensor:

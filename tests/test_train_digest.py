@@ -34,42 +34,31 @@ _TRAIN_SHA256_AMD = {
     "grid": "a653745dd1da5fecc12fe7fb64ba0def4a361494a7dd9602317051e39afe383d",
 }
 #: sha256 of the localizations of the fixed frames by every shipped checkpoint, and its threshold.
-#: The high-SNR pair was retrained (resumed from 75 to 190 minutes) after these were first computed:
-#: their digests are those of the new checkpoints, the others are unchanged.
+#: Re-recorded (AMD only) when the mixture head's decoder became the cluster decoder
+#: (``structloc.clusters``), which changes what every mixture-head checkpoint localizes; the
+#: grid-head checkpoints of ``models/budget`` are unchanged, and so are their Intel digests. The
+#: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed and were dropped.
 _CHECKPOINT_SHA256_AMD = {
     "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
     "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
-    "models/csr_high.pt": "6de80106e74c7b6b38b524a5515b6edbacdfc2292bc6d00e794c910a78a1d2a2",
-    "models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
-    "models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "models/helix_high.pt": "44cc3357112ebc738a9319232c6c9bd7b27d2cb1155fac82a1ae14161b515f37",
-    "models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
-    "models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
-    "structloc/data/models/csr_high.pt": "6de80106e74c7b6b38b524a5515b6edbacdfc2292bc6d00e794c910a78a1d2a2",
-    "structloc/data/models/csr_low.pt": "651b7d8f1beddb98aac2daa2b011d235fd3054fdcf3177f6ca84bd835203f03d",
-    "structloc/data/models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "structloc/data/models/helix_high.pt": "44cc3357112ebc738a9319232c6c9bd7b27d2cb1155fac82a1ae14161b515f37",
-    "structloc/data/models/helix_low.pt": "1738629398882bfaf687736778983907d95ba3f9fa3c31871d4f1f1b0453645b",
-    "structloc/data/models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
+    "models/csr_high.pt": "afd01376f8c62010e2d5e6e2cf61465018ca80e787615c46b0d486e28887f9ec",
+    "models/csr_low.pt": "2071710dc4a27ed3b8bfe7745b9d7314b1cf3da6673c65fee2752345990239ac",
+    "models/csr_medium.pt": "1574e371371635f3973e698416be849397b73e05ace3b0475510f25d41632640",
+    "models/general.pt": "78a245b8f27193a4394c34dfd697dad61adbcf28d9c47ae60d757569eb2f409b",
+    "models/helix_high.pt": "760e8466d855cbec229a01ccbc31f87a47e8ff05180af9a774749073a3938bf3",
+    "models/helix_low.pt": "94c23cf4c030aa456d5f90a73a7134bb226b44c5606d922b2471eca34c471f2e",
+    "models/helix_medium.pt": "c76b667af7ae8abe8cf0bfe6b84a1f637b63f2d8658459ab3216af445fa01079",
+    "structloc/data/models/csr_high.pt": "afd01376f8c62010e2d5e6e2cf61465018ca80e787615c46b0d486e28887f9ec",
+    "structloc/data/models/csr_low.pt": "2071710dc4a27ed3b8bfe7745b9d7314b1cf3da6673c65fee2752345990239ac",
+    "structloc/data/models/csr_medium.pt": "1574e371371635f3973e698416be849397b73e05ace3b0475510f25d41632640",
+    "structloc/data/models/general.pt": "78a245b8f27193a4394c34dfd697dad61adbcf28d9c47ae60d757569eb2f409b",
+    "structloc/data/models/helix_high.pt": "760e8466d855cbec229a01ccbc31f87a47e8ff05180af9a774749073a3938bf3",
+    "structloc/data/models/helix_low.pt": "94c23cf4c030aa456d5f90a73a7134bb226b44c5606d922b2471eca34c471f2e",
+    "structloc/data/models/helix_medium.pt": "c76b667af7ae8abe8cf0bfe6b84a1f637b63f2d8658459ab3216af445fa01079",
 }
-_CHECKPOINT_SHA256_INTEL_AVX512 = {
+_CHECKPOINT_SHA256_INTEL_AVX512 = {  # the grid-head checkpoints only: see above
     "models/budget/csr_high.pt": "90dbd1e3c04adf9d1d0f9de4e500d2433940f24e19325ad382d7d1645c9fee38",
     "models/budget/helix_high.pt": "9dbacd5a470549e43136f9e7ef4232a7541ec74522e008cb50aaa3b3285ea92c",
-    "models/csr_high.pt": "3e10d612e43b45a215b99994ad27cfc0f12fd310839d0329da8bfe88caaa6618",
-    "models/csr_low.pt": "d4060ade38e90ac02e5a49ba955dce5abbd9aa594ba9b246e7b4f6134f41daa5",
-    "models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "models/helix_high.pt": "8df2b76a4102574576d5738f533dad3af3a7ae18eb96d4e417581ce150038dc2",
-    "models/helix_low.pt": "5f2197860cfc5fd9dba815f91c53b62c3168a4bf84379d5624e311327ead5b76",
-    "models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
-    "structloc/data/models/csr_high.pt": "3e10d612e43b45a215b99994ad27cfc0f12fd310839d0329da8bfe88caaa6618",
-    "structloc/data/models/csr_low.pt": "d4060ade38e90ac02e5a49ba955dce5abbd9aa594ba9b246e7b4f6134f41daa5",
-    "structloc/data/models/csr_medium.pt": "6558e7aeab9c238df9f15e751762c47ade3f2f6cf1fa6e1a16715acd0f13f4ef",
-    "structloc/data/models/helix_high.pt": "8df2b76a4102574576d5738f533dad3af3a7ae18eb96d4e417581ce150038dc2",
-    "structloc/data/models/helix_low.pt": "5f2197860cfc5fd9dba815f91c53b62c3168a4bf84379d5624e311327ead5b76",
-    "structloc/data/models/helix_medium.pt": "fdc6cce2c4335fa3d52f50d8d0e6a5dc627876ea67c0b45ec3b61c6c01d215de",
-    # the general model, trained on this machine kind after the others (none recorded on AMD)
-    "models/general.pt": "9d2f09434a22e1a6eb9fe3814d25b9e70553084fb5112ddc0ff102536d98d53e",
-    "structloc/data/models/general.pt": "9d2f09434a22e1a6eb9fe3814d25b9e70553084fb5112ddc0ff102536d98d53e",
 }
 _TRAIN_SHA256_INTEL_AVX512 = {
     "mixture": "4627da9278647029d7cc4cb7f2a2b0b901e6d0b2b98d50e6f33fcb17418069fc",
