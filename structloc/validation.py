@@ -10,7 +10,7 @@ from .emitters import Emitters
 from .evaluate import evaluate
 from .heads import HeadSpec, decode_output
 
-__all__ = ["THRESHOLD_GRID", "predict_grid", "choose_threshold"]
+__all__ = ["THRESHOLD_GRID", "predict_grid", "choose_threshold", "rechoose_threshold"]
 
 #: Detection thresholds (peak amplitude) tried on the validation set.
 THRESHOLD_GRID = tuple(np.round(np.arange(0.05, 1.501, 0.05), 3))
@@ -58,3 +58,33 @@ def choose_threshold(output: torch.Tensor, truth: Emitters, spec: HeadSpec,
             best = (float(threshold), objective, metrics)
     assert best is not None
     return best[0], best[2]
+
+
+def rechoose_threshold(checkpoint: "Checkpoint") -> tuple[float, dict[str, float]]:
+    """The threshold a finished training would choose with the decoder of this structloc.
+
+    Rebuilds the run's own fixed validation set (:func:`structloc.batches.validation_batch`, seeded
+    by the checkpoint's config), runs the checkpoint's network on it on the CPU and calls
+    :func:`choose_threshold` as training does at every validation (frames grouped by emitter count
+    when the run balanced densities). Used when the decoder changes after a model was trained:
+    the weights stay, the threshold and the validation metrics are chosen anew.
+
+    Parameters
+    ----------
+    checkpoint : structloc.checkpoint.Checkpoint
+        A loaded checkpoint (:meth:`Checkpoint.load`).
+
+    Returns
+    -------
+    threshold : float
+        The chosen detection threshold (a value of :data:`THRESHOLD_GRID`).
+    metrics : dict
+        Validation metrics of all frames pooled at that threshold (``jaccard``, ``rmse_*_nm``...).
+    """
+    from .batches import validation_batch  # simulation code, only needed here
+
+    config = checkpoint.config
+    frames, _, truth = validation_batch(config, "cpu")
+    spec = config.target_spec()
+    output = predict_grid(checkpoint.network(), frames)
+    return choose_threshold(output, truth, spec, n_groups=4 if config.balance_densities else 1)
