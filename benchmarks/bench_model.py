@@ -5,7 +5,15 @@ network + decoding, batch sizes 1/16/64, median of ``--repeats`` runs after a wa
 excluded) and training frames/s (simulation + forward + backward + step) for each preset, plus
 a reference measured in the same run (a 3 x 3 convolution of the same frames) and machine info.
 
+An untrained network's decoding is not what a user meets (the mixture head's decoder only looks at
+bins above its probability floor, and an untrained network has none), so a second table runs the
+shipped models (``--models``, default helix_high and csr_high) end to end, ADU frames in and
+localizations out (:class:`structloc.localize.Localizer`, batch of 64 frames), on 64 x 64 MT0
+frames at ``--densities`` emitters/um^2: frames/s, the share of time spent decoding, and
+localizations per frame.
+
     python benchmarks/bench_model.py [--presets small large] [--repeats 5] [--device cpu]
+    python benchmarks/bench_model.py --presets --models helix_high --densities 1 5
 """
 
 from __future__ import annotations
@@ -72,6 +80,25 @@ def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch
     return batch / _median_time(run, repeats)
 
 
+def shipped_fps(name: str, density: float, repeats: int, device: torch.device) -> tuple[float, float, float]:
+    """(frames/s end to end, fraction of the time spent decoding, localizations per frame) of the
+    shipped model ``name`` on 64 MT0 frames at ``density`` /um^2, simulated with its own PSF."""
+    from structloc.localize import Localizer
+    from structloc.sampling import MT0Sampler
+    from structloc.simulate import simulate
+
+    loc = Localizer.pretrained(name, device=device, batch_frames=64)
+    frames = simulate(MT0Sampler(), 64, snr=loc.checkpoint.config.snr, density_per_um2=density, seed=7,
+                      psf=loc.psf).frames
+    spec = loc._spec_for(*frames.shape[1:])
+    with torch.inference_mode():
+        photons = loc.camera.to_photons(torch.from_numpy(frames.astype("float32")).to(device))
+        output = loc._run_network(photons)
+        decode_s = _median_time(lambda: decode_output(output, spec, loc.threshold), repeats)
+        total_s = _median_time(lambda: loc(frames), repeats)
+    return len(frames) / total_s, decode_s / total_s, len(loc(frames)) / len(frames)
+
+
 def reference_fps(batch: int, repeats: int, device: torch.device) -> float:
     conv = torch.nn.Conv2d(1, 16, 3, padding=1).to(device).eval()
     x = torch.rand(batch, 1, 64, 64, device=device)
@@ -81,12 +108,15 @@ def reference_fps(batch: int, repeats: int, device: torch.device) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", nargs="+", default=["small", "large"])
+    parser.add_argument("--presets", nargs="*", default=["small", "large"], help="presets to time untrained (none: skip that table)")
     parser.add_argument("--heads", nargs="+", default=list(HEADS), choices=HEADS)
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 16, 64])
     parser.add_argument("--train-batch", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--models", nargs="*", default=["helix_high", "csr_high"],
+                        help="shipped models to run end to end on MT0 frames (none: skip that table)")
+    parser.add_argument("--densities", nargs="+", type=float, default=[0.1, 1.0, 5.0])
     args = parser.parse_args()
     device = torch.device(args.device)
     print(f"machine: {platform.machine()} {platform.processor() or ''}, {os.cpu_count()} CPUs, "
@@ -95,8 +125,9 @@ def main() -> None:
     print(f"reference (1 -> 16 channel 3x3 conv, batch 64): {reference_fps(64, args.repeats, device):.0f} frames/s\n")
     header = ["preset", "head", "parameters"] + [f"infer b{b} (fps)" for b in args.batches] + \
         [f"infer+decode b{max(args.batches)} (fps)", f"train b{args.train_batch} (fps)"]
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
+    if args.presets:
+        print("| " + " | ".join(header) + " |")
+        print("|" + "---|" * len(header))
     for preset in args.presets:
         for head in args.heads:
             n = count_parameters(build_model(TrainConfig(preset=preset, head=head, minutes=1.0).model_config()))
@@ -105,6 +136,14 @@ def main() -> None:
             row.append(f"{inference_fps(preset, head, max(args.batches), args.repeats, device, True):.1f}")
             row.append(f"{training_fps(preset, head, args.train_batch, args.repeats, device):.1f}")
             print("| " + " | ".join(row) + " |", flush=True)
+    if args.models:
+        print("\nShipped models end to end (ADU frames in, localizations out), 64 MT0 frames of 64 x 64 px:\n")
+        print("| model | density (/um^2) | frames/s | decoding share | localizations/frame |")
+        print("|---|---|---|---|---|")
+        for name in args.models:
+            for density in args.densities:
+                fps, share, per_frame = shipped_fps(name, density, args.repeats, device)
+                print(f"| {name} | {density:g} | {fps:.1f} | {share:.0%} | {per_frame:.1f} |", flush=True)
 
 
 if __name__ == "__main__":
