@@ -59,6 +59,19 @@ def test_missing_model_is_named(tmp_path):
         run_point("csr", "low", 1.0, n_frames=2, models_dir=tmp_path)
     assert main(["study", "--snr", "low", "--models", str(tmp_path), "--frames", "2", "--no-progress"]) == 2
 
+def test_unwritable_output_is_refused_before_any_work(tmp_path, monkeypatch, capsys):
+    import structloc.cli.study as study_cli
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the study ran before its output path was checked")
+
+    monkeypatch.setattr(study_cli, "run_study_points", no_work)
+    out = tmp_path / "missing" / "study.csv"
+    assert main(["study", "--snr", "low", "--frames", "2", "--no-progress", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "does not exist" in err and len(err.splitlines()) == 1
+    assert not out.parent.exists()
+
 def test_run_shares_frames_and_the_command_reproduces_each_row(models, tmp_path, capsys):
     localizers = {(a, "high", None): _eager(model_path(models, a, "high")) for a in ("csr", "helix")}
     config = StudyConfig(snrs=("high",), nominal_densities=(0.38,), challenge_sets=("LD",), n_frames=4,

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import torch
 
+from ..io import check_output_path
 from ..snr import SNR_PRESETS
 from ..study.config import APPROACHES, CHALLENGE_SETS, StudyConfig
 from ..study.results import locs_path_for, model_checksums, write_locs, write_provenance, write_results
@@ -73,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     config = _config_from_args(args)
+    if args.out:  # before any work: the table, its provenance and the localizations
+        out = check_output_path(args.out)
+        check_output_path(out.with_suffix(".json"))
     start = time.perf_counter()
     lowest = min(config.nominal_densities) if config.nominal_densities else None
     done = run_study_points(config, progress=not args.no_progress, keep_locs_at=lowest)
