@@ -13,9 +13,14 @@ detection threshold chosen on validation data at the end of training. Calling it
    (:attr:`~structloc.model.LocNet.size_multiple`) runs as two overlapping crops whose outputs
    are joined (:func:`_axis_tiles`); coordinates keep the frame's top-left origin;
 3. decodes the head's output (:func:`structloc.heads.decode_output`): for the mixture head,
-   bins whose summed detection probability is above the threshold, at their predicted offsets,
-   z and photons; for the grid head, local maxima of the blob amplitude above the threshold,
-   sub-bin refinement, z from the phase; the score is the summed probability or peak amplitude.
+   clusters of bins grouped by their predicted positions (:mod:`structloc.clusters`) whose summed
+   detection probability is above the threshold, at the probability-weighted offsets, z and
+   photons; for the grid head, local maxima of the blob amplitude above the threshold, sub-bin
+   refinement, z from the phase; the score is the summed probability or peak amplitude.
+
+:meth:`Localizer.expected_counts` gives the mixture head's own estimate of how many emitters each
+frame holds (its summed detection probability, what the count term of the loss trains), so a
+model's count calibration can be checked against the truth without any decoding.
 
 TIFF stacks are streamed in chunks (:func:`structloc.io.iter_tiff_chunks`), so memory stays
 bounded for stacks larger than RAM.
@@ -35,7 +40,8 @@ from .checkpoint import Checkpoint
 from .checks import integer_at_least, nonnegative_float
 from .emitters import Emitters
 from .model import LocNet
-from .heads import HeadSpec, decode_output
+from .heads import HeadSpec, decode_output, head_name
+from .mixture import activate
 from .psf import AstigmaticPSF
 from .device import select_device
 from .train_config import TrainConfig
@@ -211,8 +217,38 @@ class Localizer:
         """
         frames = self._check_frames(frames_adu)
         spec = self._spec_for(*frames.shape[1:])
+        tables = [decode_output(output, spec, self.threshold, frame_offset=frame_offset + start)
+                  for start, output in self._outputs(frames)]
+        return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
+
+    @torch.no_grad()
+    def expected_counts(self, frames_adu: np.ndarray | torch.Tensor) -> np.ndarray:
+        """The network's expected number of emitters in each frame: its detection probability
+        summed over all bins (mixture head only; no threshold, no decoding).
+
+        The count term of the mixture loss trains this sum to match the true count of training
+        frames, so on test frames it shows whether the network over- or under-counts before the
+        decoder turns probability into localizations.
+
+        Returns
+        -------
+        np.ndarray of float64, shape (n_frames,)
+
+        Raises
+        ------
+        ValueError
+            For a grid-head network (its blob amplitudes are no probabilities), or bad frames as
+            :meth:`__call__`.
+        """
+        if head_name(self.spec) != "mixture":
+            raise ValueError("expected_counts needs a mixture-head network; the grid head predicts no count")
+        frames = self._check_frames(frames_adu)
+        sums = [activate(output)[0].sum(dim=(1, 2)).double().cpu().numpy() for _, output in self._outputs(frames)]
+        return np.concatenate(sums) if sums else np.zeros(0)
+
+    def _outputs(self, frames: np.ndarray | torch.Tensor):
+        """(first frame index, network output) of each call's chunk of checked ADU frames."""
         per_call = self.frames_per_call(*frames.shape[1:])
-        tables = []
         for start in range(0, frames.shape[0], per_call):
             chunk = frames[start:start + per_call]
             if not isinstance(chunk, torch.Tensor):  # a copy: memory-mapped stacks are read-only
@@ -220,9 +256,7 @@ class Localizer:
             chunk = chunk.to(self.device, torch.float32)
             if not torch.isfinite(chunk).all():
                 raise ValueError("frames contain NaN or infinite values")
-            output = self._run_network(self.camera.to_photons(chunk))
-            tables.append(decode_output(output, spec, self.threshold, frame_offset=frame_offset + start))
-        return Emitters.concat(tables) if tables else Emitters.empty(with_score=True)
+            yield start, self._run_network(self.camera.to_photons(chunk))
 
     def localize_tiff(self, path: str | os.PathLike, *, chunk_frames: int = 256,
                       progress: bool = True) -> Emitters:
