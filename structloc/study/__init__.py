@@ -24,6 +24,8 @@ The package reads in the order of a study:
   :func:`verdict_table`);
 * :mod:`~structloc.study.narrative`: the verdict in words (:func:`headline`,
   :func:`verdict_paragraphs`), every number taken from the claims;
+* :mod:`~structloc.study.counting`: how many emitters each model expects in the test frames
+  against the truth (:func:`count_calibration`);
 * the command ``structloc study`` is :mod:`structloc.cli.study`.
 
 The density calibration of MT0 frames lives in :mod:`structloc.density` and the paired bootstrap
@@ -34,6 +36,7 @@ from ..density import mt0_count_density_for_nominal, mt0_nominal_curve
 from ..evaluate import paired_difference
 from .claims import (PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, describe_claims, pooled_checkerboard,
                      recall_gap_by_depth, significant_points, summarize_claims, verdict_table)
+from .counting import count_calibration
 from .narrative import headline, verdict_paragraphs
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
 from .results import (locs_path_for, model_checksums, read_locs, read_results, write_locs, write_provenance,
@@ -48,5 +51,5 @@ __all__ = [
     "paired_difference", "write_results", "read_results", "write_locs", "read_locs", "locs_path_for",
     "write_provenance", "model_checksums", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
     "describe_claims", "verdict_table", "claims_agreeing", "pooled_checkerboard", "recall_gap_by_depth",
-    "headline", "significant_points", "verdict_paragraphs",
+    "headline", "significant_points", "verdict_paragraphs", "count_calibration",
 ]
