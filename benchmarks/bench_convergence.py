@@ -9,7 +9,8 @@ keeping a snapshot at each of ``--points`` minutes (:func:`structloc.train.train
 
 recipe, minutes, steps, JI, RMSE lat/ax/vol (nm), RMSE_vol / CRLB_vol (the isolated-emitter
 CRLB averaged over the test emitters' depths), and the recall of emitters deeper than -500 nm
-next to the recall in focus (|z| < 250 nm), per density; and saves a plot of JI and RMSE_vol
+next to the recall in focus (|z| < 250 nm), and the network's expected count over the true count
+(:meth:`structloc.localize.Localizer.expected_counts`; mixture head), per density; and saves a plot of JI and RMSE_vol
 against wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
 measured in one run on one machine.
 
@@ -78,6 +79,7 @@ def _crlb_vol_nm(snr: str, z_nm: np.ndarray, psf) -> float:
 def score(path: Path, test_sets, snr: str) -> list[dict]:
     """Metrics of one snapshot on every test set; ``test_sets(psf)`` gives the test sets of a PSF."""
     from structloc.evaluate import evaluate, match
+    from structloc.heads import head_name
     from structloc.localize import Localizer
 
     loc = Localizer.from_checkpoint(path, device="cpu")
@@ -94,7 +96,9 @@ def score(path: Path, test_sets, snr: str) -> list[dict]:
                      "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
                      "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found], loc.psf) if found.any() else float("nan"),
                      "recall_deep": float(found[deep].mean()) if deep.any() else float("nan"),
-                     "recall_focus": float(found[focus].mean()) if focus.any() else float("nan")})
+                     "recall_focus": float(found[focus].mean()) if focus.any() else float("nan"),
+                     "count_ratio": (float(loc.expected_counts(sim.frames).sum()) / len(sim.emitters)
+                                     if head_name(loc.spec) == "mixture" and len(sim.emitters) else float("nan"))})
     return rows
 
 
@@ -156,16 +160,17 @@ def main(argv: list[str] | None = None) -> int:
             records.append({"recipe": recipe, "minutes": minutes, "steps": int(saved["step"]), **row})
     (out / "convergence.json").write_text(json.dumps(records, indent=1) + "\n")
     print(f"\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"{args.threads} torch thread(s) per recipe, {len(args.recipes)} recipes side by side; "
-          f"{args.sampler}/{args.snr}, MT0 test {args.frames} frames seed 7; total {time.time() - start:.0f} s\n")
+          + (f"{len(args.checkpoints)} checkpoints scored, nothing trained; " if args.checkpoints else
+             f"{args.threads} torch thread(s) per recipe, {len(args.recipes)} recipes side by side; ")
+          + (f"{args.snr} SNR" if args.checkpoints else f"{args.sampler}/{args.snr}") + f", MT0 test {args.frames} frames seed 7; total {time.time() - start:.0f} s\n")
     print("| recipe | min | steps | density | TP | FP | FN | JI | RMSE lat | RMSE ax | RMSE vol | vol/CRLB | "
-          "recall z<-500 | recall |z|<250 |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "recall z<-500 | recall |z|<250 | count/truth |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
         print(f"| {r['recipe']} | {r['minutes']:.3g} | {r['steps']} | {r['density']:g} | {r['tp']} | {r['fp']} | "
               f"{r['fn']} | {r['jaccard']:.3f} | "
               f"{r['rmse_lat_nm']:.1f} | {r['rmse_ax_nm']:.1f} | {r['rmse_vol_nm']:.1f} | {r['crlb_ratio']:.2f} | "
-              f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} |")
+              f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} | {r['count_ratio']:.2f} |")
     if not args.checkpoints:
         _plot(records, args, out / "convergence.png")
     return 0
