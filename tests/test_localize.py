@@ -194,7 +194,9 @@ def test_cli_localizes_scmos_frames_of_another_size(scmos_stack, tmp_path, capsy
     assert f"camera: emccd (qe=0.9, em_gain=300, read_noise_e=74.4, spurious_e=0.002, e_per_adu=45, " \
            f"baseline_adu=100, bit_depth=16), from the checkpoint {checkpoint_path('csr_high')}" in log
     assert evaluate(sim.emitters, wrong).jaccard < 0.5 * right.jaccard
-    assert len(wrong) == 0 or np.median(wrong.photons) < 0.3 * np.median(pred.photons)
+    # most emitters fall below detection; where enough are found for a median, they read dim
+    assert len(wrong) < 0.1 * len(pred), (len(wrong), len(pred))
+    assert len(wrong) < 5 or np.median(wrong.photons) < 0.3 * np.median(pred.photons)
 
 
 def test_odd_frame_sizes_keep_coordinates(tmp_path, capsys):

@@ -38,23 +38,25 @@ _TRAIN_SHA256_AMD = {
 #: (``structloc.clusters``), which changes what every mixture-head checkpoint localizes; the
 #: grid-head checkpoints of ``models/budget`` are unchanged, and so are their Intel digests. The
 #: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed and were dropped.
+#: Re-recorded again (AMD) when the medium/low/general thresholds were re-chosen for that decoder
+#: and the high-SNR pair was resumed to 280 minutes (the checkpoints' bytes changed).
 _CHECKPOINT_SHA256_AMD = {
     "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
     "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
-    "models/csr_high.pt": "afd01376f8c62010e2d5e6e2cf61465018ca80e787615c46b0d486e28887f9ec",
-    "models/csr_low.pt": "2071710dc4a27ed3b8bfe7745b9d7314b1cf3da6673c65fee2752345990239ac",
-    "models/csr_medium.pt": "1574e371371635f3973e698416be849397b73e05ace3b0475510f25d41632640",
-    "models/general.pt": "78a245b8f27193a4394c34dfd697dad61adbcf28d9c47ae60d757569eb2f409b",
-    "models/helix_high.pt": "760e8466d855cbec229a01ccbc31f87a47e8ff05180af9a774749073a3938bf3",
-    "models/helix_low.pt": "94c23cf4c030aa456d5f90a73a7134bb226b44c5606d922b2471eca34c471f2e",
-    "models/helix_medium.pt": "c76b667af7ae8abe8cf0bfe6b84a1f637b63f2d8658459ab3216af445fa01079",
-    "structloc/data/models/csr_high.pt": "afd01376f8c62010e2d5e6e2cf61465018ca80e787615c46b0d486e28887f9ec",
-    "structloc/data/models/csr_low.pt": "2071710dc4a27ed3b8bfe7745b9d7314b1cf3da6673c65fee2752345990239ac",
-    "structloc/data/models/csr_medium.pt": "1574e371371635f3973e698416be849397b73e05ace3b0475510f25d41632640",
-    "structloc/data/models/general.pt": "78a245b8f27193a4394c34dfd697dad61adbcf28d9c47ae60d757569eb2f409b",
-    "structloc/data/models/helix_high.pt": "760e8466d855cbec229a01ccbc31f87a47e8ff05180af9a774749073a3938bf3",
-    "structloc/data/models/helix_low.pt": "94c23cf4c030aa456d5f90a73a7134bb226b44c5606d922b2471eca34c471f2e",
-    "structloc/data/models/helix_medium.pt": "c76b667af7ae8abe8cf0bfe6b84a1f637b63f2d8658459ab3216af445fa01079",
+    "models/csr_high.pt": "a9eef0a5478b4d2808fdc15acd3259ec59eca5ec86435afcde8cbcb7cd647a31",
+    "models/csr_low.pt": "ae7bbaa3e64845f2870feef99ab0ce5506fd7c1797315aa10eb4b6ccade44418",
+    "models/csr_medium.pt": "ec0ee0925feb0a01b901363fa7a400573c099cc429fdde83041324f346c3823e",
+    "models/general.pt": "a5a098681679282e6e63584ab505b657ec7f68f575bde3ce49c9dee885b15311",
+    "models/helix_high.pt": "3efd19eca7d0a5f4a02ccfdec2902aed6f4d773e9d59c2c1c68adde44874e051",
+    "models/helix_low.pt": "a2b0e9cd447311128e43b07ee14a1891c310e2cb77fb560ed607ed20240d9315",
+    "models/helix_medium.pt": "8e717814d20f5a56acc66e1560d3168c252d7b590b316cd655f705bbe76b7dd8",
+    "structloc/data/models/csr_high.pt": "a9eef0a5478b4d2808fdc15acd3259ec59eca5ec86435afcde8cbcb7cd647a31",
+    "structloc/data/models/csr_low.pt": "ae7bbaa3e64845f2870feef99ab0ce5506fd7c1797315aa10eb4b6ccade44418",
+    "structloc/data/models/csr_medium.pt": "ec0ee0925feb0a01b901363fa7a400573c099cc429fdde83041324f346c3823e",
+    "structloc/data/models/general.pt": "a5a098681679282e6e63584ab505b657ec7f68f575bde3ce49c9dee885b15311",
+    "structloc/data/models/helix_high.pt": "3efd19eca7d0a5f4a02ccfdec2902aed6f4d773e9d59c2c1c68adde44874e051",
+    "structloc/data/models/helix_low.pt": "a2b0e9cd447311128e43b07ee14a1891c310e2cb77fb560ed607ed20240d9315",
+    "structloc/data/models/helix_medium.pt": "8e717814d20f5a56acc66e1560d3168c252d7b590b316cd655f705bbe76b7dd8",
 }
 _CHECKPOINT_SHA256_INTEL_AVX512 = {  # the grid-head checkpoints only: see above
     "models/budget/csr_high.pt": "90dbd1e3c04adf9d1d0f9de4e500d2433940f24e19325ad382d7d1645c9fee38",
