@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..localize import Localizer
 from .config import APPROACHES, check_snr
-from .runner import model_path
+from .runner import _localizer_geometry, model_path
 from .testsets import simulate_test_set
 
 __all__ = ["count_calibration"]
@@ -54,7 +54,7 @@ def count_calibration(snrs: tuple[str, ...], targets: tuple[float | str, ...], *
         for target in targets:
             shared = {}
             for approach, loc in localizers.items():
-                field, psf, camera = loc.spec.field, loc.config.psf, loc.camera
+                field, psf, camera = _localizer_geometry(loc)
                 key = (field, repr(psf), repr(camera))  # models of one geometry share the frames, as in the study
                 if key not in shared:
                     shared[key] = simulate_test_set(snr, target, n_frames=n_frames, seed=seed, field=field, psf=psf,
