@@ -31,3 +31,18 @@ def test_counts_come_from_the_studys_frames_and_the_models(table):
     assert row.n_pred == len(loc(test.frames))
     # both samplers' models were trained on the same PSF and camera: the same frames
     assert table.groupby("test_set").n_truth.nunique().eq(1).all()
+
+
+def test_count_paragraph_quotes_the_table():
+    import pandas as pd
+
+    from structloc.study import count_paragraph
+
+    counts = pd.DataFrame({"snr": ["high", "high", "low", "low"], "test_set": ["13"] * 4,
+                           "approach": ["csr", "helix"] * 2, "expected_per_truth": [1.24, 0.82, 0.95, 0.70]})
+    text = count_paragraph(counts, "13")
+    assert "CSR models expect 1.24 / 0.95" in text and "helix models 0.82 / 0.70 (high / low SNR)" in text
+    assert "At high SNR the CSR network counts more" in text
+    assert "The helix model at low SNR expects only 0.70" in text and "csr model" not in text
+    counts["expected_per_truth"] = [0.9, 0.9, 0.9, 0.9]
+    assert "No CSR model over-counts there." in count_paragraph(counts, "13")

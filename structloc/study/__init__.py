@@ -37,7 +37,7 @@ from ..evaluate import paired_difference
 from .claims import (PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, describe_claims, pooled_checkerboard,
                      recall_gap_by_depth, significant_points, summarize_claims, verdict_table)
 from .counting import count_calibration
-from .narrative import headline, verdict_paragraphs
+from .narrative import count_paragraph, headline, verdict_paragraphs
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
 from .results import (locs_path_for, model_checksums, read_locs, read_results, write_locs, write_provenance,
                       write_results)
@@ -51,5 +51,5 @@ __all__ = [
     "paired_difference", "write_results", "read_results", "write_locs", "read_locs", "locs_path_for",
     "write_provenance", "model_checksums", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
     "describe_claims", "verdict_table", "claims_agreeing", "pooled_checkerboard", "recall_gap_by_depth",
-    "headline", "significant_points", "verdict_paragraphs", "count_calibration",
+    "headline", "significant_points", "verdict_paragraphs", "count_calibration", "count_paragraph",
 ]

@@ -12,7 +12,7 @@ import pandas as pd
 from .claims import PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, significant_points
 from .config import CHALLENGE_SETS
 
-__all__ = ["headline", "verdict_paragraphs"]
+__all__ = ["headline", "verdict_paragraphs", "count_paragraph"]
 
 
 def _measured(claims: pd.DataFrame, claim: str) -> pd.Series:
@@ -112,3 +112,25 @@ def verdict_paragraphs(claims: pd.DataFrame, table: pd.DataFrame, depth_gap: pd.
             f"of the emitters and CSR models {found['csr']} ({_joined(deepest.index)} SNR), where the fitted "
             "PSF is widest.")
     return lines
+
+
+def count_paragraph(counts: pd.DataFrame, test_set: str = "13", *, under: float = 0.75) -> str:
+    """The expected counts at one test set in words (``counts`` from
+    :func:`structloc.study.count_calibration`): each approach's expected count over the truth per
+    SNR, which CSR models over-count (ratio > 1), and which models expect fewer than ``under``."""
+    at = counts[counts.test_set.astype(str) == test_set].set_index(["snr", "approach"]).expected_per_truth
+    snrs = list(dict.fromkeys(at.index.get_level_values("snr")))
+    approaches = list(dict.fromkeys(at.index.get_level_values("approach")))
+    over = [snr for snr in snrs if at[(snr, "csr")] > 1.0] if "csr" in approaches else []
+    text = (f"On the test set {test_set} /µm² nominal the CSR models expect "
+            + " / ".join(f"{at[(snr, 'csr')]:.2f}" for snr in snrs)
+            + " times the true number of emitters and the helix models "
+            + " / ".join(f"{at[(snr, 'helix')]:.2f}" for snr in snrs)
+            + f" ({' / '.join(snrs)} SNR). ")
+    text += (f"At {' and '.join(over)} SNR the CSR network counts more emitters in the crowded filaments "
+             "than there are, before any decoding: it learned its count on uniformly scattered emitters "
+             "and never saw them packed along lines." if over else "No CSR model over-counts there.")
+    text += "".join(f" The {approach} model at {snr} SNR expects only {at[(snr, approach)]:.2f} of them: it "
+                    "misses emitters before any decoding."
+                    for snr in snrs for approach in approaches if at[(snr, approach)] < under)
+    return text
