@@ -39,6 +39,8 @@ RECIPES: dict[str, dict] = {
     "mixture": dict(head="mixture", batch_size=8, lr=2e-3, steps_per_epoch=500),
     "mixture-lr5e-3": dict(head="mixture", batch_size=8, lr=5e-3, steps_per_epoch=500),
     "mixture-fast": dict(head="mixture", preset="fast", batch_size=8, lr=2e-3, steps_per_epoch=500),
+    "mixture-fast-bf16": dict(head="mixture", preset="fast", batch_size=8, lr=2e-3, steps_per_epoch=500,
+                              bf16_on_cpu=True),
 }
 
 

@@ -2,7 +2,8 @@
 
 Prints a markdown table per preset and head: parameters, CPU inference frames/s of 64 x 64 frames (network only and
 network + decoding, batch sizes 1/16/64, median of ``--repeats`` runs after a warm-up; start-up
-excluded) and training frames/s (simulation + forward + backward + step) for each preset, plus
+excluded) and training frames/s (simulation + forward + backward + step) for each preset, in
+float32 and, on a CPU with native bfloat16, under bf16 autocast (``structloc train --cpu-bf16``), plus
 a reference measured in the same run (a 3 x 3 convolution of the same frames) and machine info.
 
 An untrained network's decoding is not what a user meets (the mixture head's decoder only looks at
@@ -27,6 +28,7 @@ import time
 import torch
 
 from structloc.batches import simulate_batch
+from structloc.device import cpu_has_bf16
 from structloc.heads import HEADS, decode_output
 from structloc.losses import batch_loss
 from structloc.model import build_model, count_parameters
@@ -60,7 +62,8 @@ def inference_fps(preset: str, head: str, batch: int, repeats: int, device: torc
     return batch / _median_time(run, repeats)
 
 
-def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch.device) -> float:
+def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch.device, bf16: bool = False) -> float:
+    """Training frames/s; ``bf16``: the network under bfloat16 autocast (TrainConfig.bf16_on_cpu)."""
     config = TrainConfig(preset=preset, head=head, minutes=1.0, batch_size=batch)
     spec = config.target_spec()
     model = build_model(config.model_config()).to(device).train()
@@ -69,7 +72,9 @@ def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch
 
     def run():
         frames, targets, _ = simulate_batch(config, batch, [0, 0, step[0]], device)
-        loss = batch_loss(config, spec, model(frames), targets)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            output = model(frames)
+        loss = batch_loss(config, spec, output, targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -123,6 +128,9 @@ def main() -> None:
     print(f"reference (1 -> 16 channel 3x3 conv, batch 64): {reference_fps(64, args.repeats, device):.0f} frames/s\n")
     header = ["preset", "head", "parameters"] + [f"infer b{b} (fps)" for b in args.batches] + \
         [f"infer+decode b{max(args.batches)} (fps)", f"train b{args.train_batch} (fps)"]
+    bf16 = device.type == "cpu" and cpu_has_bf16()  # what --cpu-bf16 training would run
+    if bf16:
+        header.append(f"train b{args.train_batch} bf16 (fps)")
     if args.presets:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
@@ -133,6 +141,8 @@ def main() -> None:
             row += [f"{inference_fps(preset, head, b, args.repeats, device, False):.1f}" for b in args.batches]
             row.append(f"{inference_fps(preset, head, max(args.batches), args.repeats, device, True):.1f}")
             row.append(f"{training_fps(preset, head, args.train_batch, args.repeats, device):.1f}")
+            if bf16:
+                row.append(f"{training_fps(preset, head, args.train_batch, args.repeats, device, bf16=True):.1f}")
             print("| " + " | ".join(row) + " |", flush=True)
     if args.models:
         print("\nShipped models end to end (ADU frames in, localizations out), 64 MT0 frames of 64 x 64 px:\n")

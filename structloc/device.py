@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["select_device", "best_device"]
+__all__ = ["select_device", "best_device", "cpu_has_bf16"]
 
 
 def _mps_available() -> bool:
@@ -55,3 +55,9 @@ def select_device(device: str | torch.device | None = None) -> torch.device:
 def best_device() -> str:
     """The name of :func:`select_device`'s choice: ``"cuda"``, ``"mps"`` or ``"cpu"``."""
     return str(select_device())
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (oneDNN's check: AVX512-BF16 or AMX), so that
+    bf16 autocast speeds a CPU up instead of emulating it slowly."""
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())

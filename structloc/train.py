@@ -27,7 +27,8 @@ divided by ``1 + its emitter count`` so that sparse and
 ultra-dense frames weigh the same (:func:`structloc.losses.frame_weights`). Optimiser AdamW; learning
 rate: linear warm-up over ``warmup_steps``, then a cosine decay to 5 % over the budget (the
 fraction of ``max_steps`` done, or of ``minutes`` elapsed, whichever is larger); gradient norm
-clipping; bf16 (or fp16 + GradScaler) autocast on CUDA. Every ``steps_per_epoch`` steps the model
+clipping; bf16 (or fp16 + GradScaler) autocast on CUDA, and bf16 autocast on a CPU with
+``bf16_on_cpu``. Every ``steps_per_epoch`` steps the model
 is validated on a fixed, seeded validation set (Jaccard index and RMSE at the detection threshold
 that maximises the Jaccard index there: with ``balance_densities``, its mean over four groups of
 frames split by emitter count) and a checkpoint is written atomically. Launched with
@@ -50,7 +51,7 @@ import torch.distributed as dist
 
 from .batches import simulate_batch, training_counts, validation_batch
 from .checkpoint import load_checkpoint, save_checkpoint
-from .device import select_device
+from .device import cpu_has_bf16, select_device
 from .heads import HeadSpec
 from .io import check_output_path
 from .losses import batch_loss, frame_weights, loss_weights, target_loss
@@ -120,8 +121,14 @@ def _distributed() -> tuple[int, int, int]:
     return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
 
 
-def _amp(device: torch.device) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
-    """Autocast dtype and grad scaler: bf16 (no scaler) or fp16 + GradScaler on CUDA; none elsewhere."""
+def _amp(device: torch.device, config: TrainConfig) -> tuple[torch.dtype | None, torch.amp.GradScaler | None]:
+    """Autocast dtype and grad scaler: bf16 (no scaler) or fp16 + GradScaler on CUDA; bf16 on a CPU
+    when ``config.bf16_on_cpu`` (refused on a CPU without native bf16); none elsewhere."""
+    if device.type == "cpu" and config.bf16_on_cpu:
+        if not cpu_has_bf16():
+            raise ValueError("bf16_on_cpu needs a CPU with native bfloat16 (AVX512-BF16 or AMX) and this "
+                             "one has none: train in float32 (without --cpu-bf16)")
+        return torch.bfloat16, None
     if device.type != "cuda":
         return None, None
     if torch.cuda.is_bf16_supported():
@@ -162,7 +169,7 @@ def _set_up(config: TrainConfig, out: Path | None, device: torch.device, resume:
     torch.manual_seed(config.seed)
     model = LocNet(config.model_config()).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
-    run = _Run(model, optimizer, *_amp(device))
+    run = _Run(model, optimizer, *_amp(device, config))
     if out is not None and resume and out.exists():
         _resume(run, out, config, device)
     return run

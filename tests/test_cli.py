@@ -325,3 +325,14 @@ def test_random_bytes_and_foreign_torch_files_are_not_checkpoints(tmp_path, caps
                                    "--out", str(tmp_path / "o.csv")], capsys)
         assert (code, out, err) == (2, "", f"structloc: error: {path} is not a structloc checkpoint ({reason})\n")
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_train_cpu_bf16_on_a_cpu_without_bf16_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    import structloc.train as train_module
+
+    monkeypatch.setattr(train_module, "cpu_has_bf16", lambda: False)
+    code, out, err = run_main(["train", "--sampler", "csr", "--snr", "high", "--preset", "tiny", "--steps", "1",
+                               "--device", "cpu", "--cpu-bf16", "--no-progress", "--out", str(tmp_path / "m.pt")],
+                              capsys)
+    assert code == 2 and "needs a CPU with native bfloat16" in err and "\n" not in err.strip()
+    assert list(tmp_path.iterdir()) == []

@@ -15,6 +15,7 @@ import torch
 import structloc.train as train_module
 from structloc import Field
 from structloc.checkpoint import FORMAT_VERSION, CheckpointError, load_checkpoint, save_checkpoint
+from structloc.device import cpu_has_bf16
 from structloc.train import TrainConfig, select_device, simulate_batch, train, training_counts
 
 SMALL_FIELD = Field(width_px=32, height_px=32)
@@ -163,6 +164,43 @@ def test_checkpoint_saved_before_new_config_fields_resumes(tmp_path):
     assert train(tiny(max_steps=5), tmp_path / "m.pt", progress=False).step == 5
     with pytest.raises(ValueError, match="differs in photons_range"):  # a changed field still differs
         train(tiny(max_steps=6, photons_range=(1000.0, 5000.0)), tmp_path / "m.pt", progress=False)
+
+
+@pytest.mark.skipif(not cpu_has_bf16(), reason="this CPU has no native bfloat16")
+def test_bf16_on_cpu_runs_the_network_in_bf16_reproducibly(tmp_path, monkeypatch):
+    config = tiny(bf16_on_cpu=True)
+    dtypes = []
+    real_step = train_module._train_step
+
+    def watched(run, net, *args):  # the first convolution's output dtype in every training step
+        hook = run.model.encoders[0].register_forward_hook(lambda m, i, o: dtypes.append(o.dtype))
+        try:
+            return real_step(run, net, *args)
+        finally:
+            hook.remove()
+
+    monkeypatch.setattr(train_module, "_train_step", watched)
+    first = train(config, tmp_path / "a.pt", progress=False)
+    monkeypatch.setattr(train_module, "_train_step", real_step)
+    assert dtypes == [torch.bfloat16] * config.max_steps
+    assert all(np.isfinite(h["train_loss"]) for h in first.history)
+    again = train(config, tmp_path / "b.pt", progress=False)
+    fp32 = train(tiny(), tmp_path / "c.pt", progress=False)
+    params = lambda result: torch.cat([v.flatten().float() for v in result.model.state_dict().values()])
+    assert torch.equal(params(first), params(again))  # seeded: the same run twice
+    assert not torch.equal(params(first), params(fp32))  # and the option changes the run
+    assert load_checkpoint(tmp_path / "a.pt")["config"]["bf16_on_cpu"] is True
+    with pytest.raises(ValueError, match="differs in bf16_on_cpu"):  # no silent switch on resume
+        train(tiny(max_steps=9), tmp_path / "a.pt", progress=False)
+
+
+def test_bf16_on_cpu_is_refused_on_a_cpu_without_bf16(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_module, "cpu_has_bf16", lambda: False)
+    with pytest.raises(ValueError, match="needs a CPU with native bfloat16"):
+        train(tiny(bf16_on_cpu=True), tmp_path / "m.pt", progress=False)
+    assert not list(tmp_path.iterdir())  # refused before anything was written
+    with pytest.raises(TypeError, match="bf16_on_cpu must be a bool"):
+        tiny(bf16_on_cpu="yes")
 
 
 def test_nan_loss_stops_with_clear_message(tmp_path):

@@ -52,6 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unbalanced", action="store_true",
                         help="weight frames by their error as is, so dense frames dominate (the recipe of "
                              "models trained before balance_densities existed)")
+    parser.add_argument("--cpu-bf16", action="store_true",
+                        help="on a CPU, run the network in bfloat16 autocast (about 1.4x faster steps on CPUs "
+                             "with native bf16, AVX512-BF16 or AMX; refused on others)")
     parser.add_argument("--snapshots", default="",
                         help="comma-separated wall-time points in minutes at which to keep a copy of the "
                              "checkpoint (MODEL.at{m}min.pt), for convergence curves")
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
                          batch_size=args.batch_size, max_steps=args.steps, minutes=minutes,
                          steps_per_epoch=args.steps_per_epoch, balance_densities=not args.unbalanced,
                          photons_range=args.photons_range, background_range_photons=args.background_range,
-                         psf=psf_from_name(args.psf))
+                         psf=psf_from_name(args.psf), bf16_on_cpu=args.cpu_bf16)
     out = check_output_path(args.out)
     check_output_path(out.with_suffix(".json"))  # the provenance, written after training
     try:
