@@ -39,24 +39,25 @@ _TRAIN_SHA256_AMD = {
 #: grid-head checkpoints of ``models/budget`` are unchanged, and so are their Intel digests. The
 #: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed and were dropped.
 #: Re-recorded again (AMD) when the medium/low/general thresholds were re-chosen for that decoder
-#: and the high-SNR pair was resumed to 280 minutes (the checkpoints' bytes changed).
+#: and the high-SNR pair was resumed to 280 minutes (the checkpoints' bytes changed), and again (AMD)
+#: when the medium/low pairs were resumed to 280 minutes.
 _CHECKPOINT_SHA256_AMD = {
     "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
     "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
     "models/csr_high.pt": "a9eef0a5478b4d2808fdc15acd3259ec59eca5ec86435afcde8cbcb7cd647a31",
-    "models/csr_low.pt": "ae7bbaa3e64845f2870feef99ab0ce5506fd7c1797315aa10eb4b6ccade44418",
-    "models/csr_medium.pt": "ec0ee0925feb0a01b901363fa7a400573c099cc429fdde83041324f346c3823e",
+    "models/csr_low.pt": "d88a8b54eb8dfb447552429696bd92695c21504f7d5a0df310ac660b6a66cae7",
+    "models/csr_medium.pt": "437d1a92fa28f0a1eed4f2961ed271021bfc456f52153585bce973b294f9723d",
     "models/general.pt": "a5a098681679282e6e63584ab505b657ec7f68f575bde3ce49c9dee885b15311",
     "models/helix_high.pt": "3efd19eca7d0a5f4a02ccfdec2902aed6f4d773e9d59c2c1c68adde44874e051",
-    "models/helix_low.pt": "a2b0e9cd447311128e43b07ee14a1891c310e2cb77fb560ed607ed20240d9315",
-    "models/helix_medium.pt": "8e717814d20f5a56acc66e1560d3168c252d7b590b316cd655f705bbe76b7dd8",
+    "models/helix_low.pt": "e584f94110892cebbf025985b46a59f959325d1fe83e8b105142eab2c752a97c",
+    "models/helix_medium.pt": "9ade1b1f0b29452c6673c883744a48aab56e8f16300f1d89bb9f27dc3c257edd",
     "structloc/data/models/csr_high.pt": "a9eef0a5478b4d2808fdc15acd3259ec59eca5ec86435afcde8cbcb7cd647a31",
-    "structloc/data/models/csr_low.pt": "ae7bbaa3e64845f2870feef99ab0ce5506fd7c1797315aa10eb4b6ccade44418",
-    "structloc/data/models/csr_medium.pt": "ec0ee0925feb0a01b901363fa7a400573c099cc429fdde83041324f346c3823e",
+    "structloc/data/models/csr_low.pt": "d88a8b54eb8dfb447552429696bd92695c21504f7d5a0df310ac660b6a66cae7",
+    "structloc/data/models/csr_medium.pt": "437d1a92fa28f0a1eed4f2961ed271021bfc456f52153585bce973b294f9723d",
     "structloc/data/models/general.pt": "a5a098681679282e6e63584ab505b657ec7f68f575bde3ce49c9dee885b15311",
     "structloc/data/models/helix_high.pt": "3efd19eca7d0a5f4a02ccfdec2902aed6f4d773e9d59c2c1c68adde44874e051",
-    "structloc/data/models/helix_low.pt": "a2b0e9cd447311128e43b07ee14a1891c310e2cb77fb560ed607ed20240d9315",
-    "structloc/data/models/helix_medium.pt": "8e717814d20f5a56acc66e1560d3168c252d7b590b316cd655f705bbe76b7dd8",
+    "structloc/data/models/helix_low.pt": "e584f94110892cebbf025985b46a59f959325d1fe83e8b105142eab2c752a97c",
+    "structloc/data/models/helix_medium.pt": "9ade1b1f0b29452c6673c883744a48aab56e8f16300f1d89bb9f27dc3c257edd",
 }
 _CHECKPOINT_SHA256_INTEL_AVX512 = {  # the grid-head checkpoints only: see above
     "models/budget/csr_high.pt": "90dbd1e3c04adf9d1d0f9de4e500d2433940f24e19325ad382d7d1645c9fee38",
