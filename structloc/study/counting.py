@@ -17,8 +17,7 @@ import pandas as pd
 
 from ..localize import Localizer
 from .config import APPROACHES, check_snr
-from .runner import _localizer_geometry, model_path
-from .testsets import simulate_test_set
+from .runner import localizer_geometry, model_path, shared_test_sets
 
 __all__ = ["count_calibration"]
 
@@ -51,15 +50,11 @@ def count_calibration(snrs: tuple[str, ...], targets: tuple[float | str, ...], *
     rows = []
     for snr in map(check_snr, snrs):
         localizers = {a: Localizer.from_checkpoint(model_path(models_dir, a, snr), device="cpu") for a in approaches}
+        geometries = {approach: localizer_geometry(loc) for approach, loc in localizers.items()}
         for target in targets:
-            shared = {}
+            tests = shared_test_sets(snr, target, geometries, n_frames=n_frames, seed=seed)
             for approach, loc in localizers.items():
-                field, psf, camera = _localizer_geometry(loc)
-                key = (field, repr(psf), repr(camera))  # models of one geometry share the frames, as in the study
-                if key not in shared:
-                    shared[key] = simulate_test_set(snr, target, n_frames=n_frames, seed=seed, field=field, psf=psf,
-                                                    camera=camera)
-                test = shared[key]
+                test = tests[approach]
                 n_truth = len(test.truth)
                 expected = float(loc.expected_counts(test.frames).sum())
                 n_pred = len(loc(test.frames))

@@ -121,7 +121,7 @@ def count_paragraph(counts: pd.DataFrame, test_set: str = "13", *, under: float 
     at = counts[counts.test_set.astype(str) == test_set].set_index(["snr", "approach"]).expected_per_truth
     snrs = list(dict.fromkeys(at.index.get_level_values("snr")))
     approaches = list(dict.fromkeys(at.index.get_level_values("approach")))
-    over = [snr for snr in snrs if at[(snr, "csr")] > 1.0] if "csr" in approaches else []
+    over = [snr for snr in snrs if at[(snr, "csr")] > 1.0]
     text = (f"On the test set {test_set} /µm² nominal the CSR models expect "
             + " / ".join(f"{at[(snr, 'csr')]:.2f}" for snr in snrs)
             + " times the true number of emitters and the helix models "

@@ -33,7 +33,8 @@ from ..render import subpixel_bias
 from .config import StudyConfig, check_approach, check_snr, check_target, target_label
 from .testsets import TestSet, simulate_test_set
 
-__all__ = ["RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run"]
+__all__ = ["RESULT_COLUMNS", "model_path", "localizer_geometry", "shared_test_sets", "point_command", "run_point",
+           "StudyRun", "run"]
 
 _METRICS = ("jaccard", "precision", "recall", "rmse_lat_nm", "rmse_ax_nm", "rmse_vol_nm",
             "efficiency_lat", "efficiency_ax", "efficiency_3d")
@@ -68,10 +69,27 @@ def _load_localizer(path: Path, device: str) -> Localizer:
     return Localizer.from_checkpoint(path, device=device)
 
 
-def _localizer_geometry(localizer: Localizer) -> tuple[Field, AstigmaticPSF | None, Camera]:
+def localizer_geometry(localizer: Localizer) -> tuple[Field, AstigmaticPSF | None, Camera]:
     """Field, PSF and camera a model was trained with (its test frames must use the same)."""
     config = localizer.config
     return localizer.spec.field, config.psf if config is not None else None, localizer.camera
+
+
+def shared_test_sets(snr: str, target: float | str, geometries: dict[str, tuple[Field, AstigmaticPSF | None, Camera]],
+                     *, n_frames: int, seed: int, device: str = "cpu",
+                     calibration_frames: int = 400) -> dict[str, TestSet]:
+    """The test set of each approach at one point (:func:`simulate_test_set`): approaches whose
+    models were trained with the same field, PSF and camera (``geometries``, from
+    :func:`localizer_geometry`) get the very same frames, so their rows can be paired."""
+    shared: dict[Any, TestSet] = {}
+    tests = {}
+    for approach, (field, psf, camera) in geometries.items():
+        key = (field, repr(psf), repr(camera))
+        if key not in shared:
+            shared[key] = simulate_test_set(snr, target, n_frames=n_frames, seed=seed, field=field, psf=psf,
+                                            camera=camera, device=device, calibration_frames=calibration_frames)
+        tests[approach] = shared[key]
+    return tests
 
 
 def point_command(approach: str, snr: str, target: float | str, *, n_frames: int, seed: int,
@@ -128,7 +146,7 @@ def run_point(approach: str, snr: str, target: float | str, *, n_frames: int = 2
     path = model_path(models_dir, approach, snr, training_seed)
     if localizer is None:
         localizer = _load_localizer(path, device)
-    field, psf, camera = _localizer_geometry(localizer)
+    field, psf, camera = localizer_geometry(localizer)
     if test is None:
         test = simulate_test_set(snr, target, n_frames=n_frames, seed=seed, field=field, psf=psf, camera=camera,
                                  device=device)
@@ -220,7 +238,7 @@ def run(config: StudyConfig, progress: bool = True, *, localizers: dict | None =
                     localizers[key] = _load_localizer(model_path(config.models_dir, approach, snr, tseed),
                                                       config.device)
                 models[approach] = localizers[key]
-            geometries = {a: _localizer_geometry(models[a]) for a in config.approaches}
+            geometries = {a: localizer_geometry(models[a]) for a in config.approaches}
             for target in config.test_sets:
                 point_rows, point_locs = _run_test_set(config, snr, tseed, target, models, geometries, bar)
                 rows.extend(point_rows)
@@ -240,21 +258,16 @@ def _run_test_set(config: StudyConfig, snr: str, training_seed: int | None, targ
     Approaches trained with the same field, PSF and camera see the very same frames; when csr
     and helix do, both rows get their paired difference (:func:`structloc.evaluate.paired_difference`).
     """
-    shared: dict[Any, TestSet] = {}
+    tests = shared_test_sets(snr, target, geometries, n_frames=config.n_frames, seed=config.seed,
+                             device=config.device, calibration_frames=config.calibration_frames)
     rows, point_locs = [], {}
     for approach in config.approaches:
-        field, psf, camera = geometries[approach]
-        geometry_key = (field, repr(psf), repr(camera))
-        if geometry_key not in shared:
-            shared[geometry_key] = simulate_test_set(snr, target, n_frames=config.n_frames, seed=config.seed,
-                                                     field=field, psf=psf, camera=camera, device=config.device,
-                                                     calibration_frames=config.calibration_frames)
         row, locs = run_point(approach, snr, target, n_frames=config.n_frames, seed=config.seed,
                               models_dir=config.models_dir, training_seed=training_seed, localizer=models[approach],
-                              test=shared[geometry_key], n_boot=config.n_boot, confidence=config.confidence,
+                              test=tests[approach], n_boot=config.n_boot, confidence=config.confidence,
                               device=config.device, return_locs=True)
         rows.append(row)
-        point_locs[approach] = (locs, shared[geometry_key])
+        point_locs[approach] = (locs, tests[approach])
         bar.update(1)
     if {"csr", "helix"} <= set(point_locs) and point_locs["csr"][1] is point_locs["helix"][1]:
         test = point_locs["csr"][1]
