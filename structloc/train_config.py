@@ -100,7 +100,7 @@ class TrainConfig:
         On a CPU, run the network under bfloat16 autocast (the loss stays float32), as CUDA
         training always does. Needs a CPU with native bfloat16 (AVX512-BF16 or AMX; training
         refuses to start on one without); a step takes about 0.7 of the float32 time there
-        (``benchmarks/bench_step.py``). Default False: float32, as every model before it.
+        (measured by ``benchmarks/bench_model.py``). Default False: float32, as every model before it.
     """
 
     sampler: str = "helix"

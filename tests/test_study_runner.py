@@ -10,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 from untrained import hesitant
 
+from structloc.checkpoint import Checkpoint
 from structloc.cli import build_parser, main
 from structloc.localize import Localizer
 from structloc.study import (RESULT_COLUMNS, StudyConfig, locs_path_for, model_path, point_command, read_locs,
@@ -107,6 +108,13 @@ def test_run_shares_frames_and_the_command_reproduces_each_row(models, tmp_path,
     record = json.loads(out.with_suffix(".json").read_text())
     assert record["model_sha256"] == {
         f"{a}_high.pt": hashlib.sha256((models / f"{a}_high.pt").read_bytes()).hexdigest() for a in ("csr", "helix")}
+    # and each model's training budget, read from its checkpoint
+    for a in ("csr", "helix"):
+        ckpt = Checkpoint.load(models / f"{a}_high.pt")
+        assert record["model_budgets"][f"{a}_high.pt"] == {
+            "training_seed": ckpt.config.seed, "steps": ckpt.step, "frames_seen": ckpt.frames_seen,
+            "wall_time_s": round(ckpt.elapsed_s, 1), "device": ckpt.device, "bf16_on_cpu": False}
+    assert record["model_budgets"]["csr_high.pt"]["steps"] > 0
     kept = read_locs(locs_path_for(out))
     assert set(kept) == set(done.locs)
     np.testing.assert_allclose(kept[("truth", "high")].x_nm, done.locs[("truth", "high")].x_nm, atol=0.05)

@@ -14,7 +14,7 @@ import torch
 from ..io import check_output_path
 from ..snr import SNR_PRESETS
 from ..study.config import APPROACHES, CHALLENGE_SETS, StudyConfig
-from ..study.results import locs_path_for, model_checksums, write_locs, write_provenance, write_results
+from ..study.results import locs_path_for, model_budgets, model_checksums, write_locs, write_provenance, write_results
 from ..study.runner import run as run_study_points
 from .arguments import non_negative_int, positive_int, torch_device
 
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         write_provenance(Path(out).with_suffix(".json"), config, command=command, wall_s=wall_s,
                          extra={"training_seeds_note": "one training seed per approach (the shipped models)"
                                 if config.training_seeds == (None,) else "several training seeds",
-                                "model_sha256": model_checksums(config)})
+                                "model_sha256": model_checksums(config), "model_budgets": model_budgets(config)})
         if done.locs:
             write_locs(done.locs, locs_path_for(out))
         print(f"wrote {len(df)} rows to {out} and {Path(out).with_suffix('.json')} in {wall_s:.0f} s")

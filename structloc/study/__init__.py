@@ -26,6 +26,8 @@ The package reads in the order of a study:
   :func:`verdict_paragraphs`), every number taken from the claims;
 * :mod:`~structloc.study.counting`: how many emitters each model expects in the test frames
   against the truth (:func:`count_calibration`);
+* :mod:`~structloc.study.seeds`: with several training seeds per model, the seed-to-seed spread of
+  the helix - csr difference beside the test-frame interval (:func:`seed_spread`);
 * the command ``structloc study`` is :mod:`structloc.cli.study`.
 
 The density calibration of MT0 frames lives in :mod:`structloc.density` and the paired bootstrap
@@ -37,11 +39,12 @@ from ..evaluate import paired_difference
 from .claims import (PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, describe_claims, pooled_checkerboard,
                      recall_gap_by_depth, significant_points, summarize_claims, verdict_table)
 from .counting import count_calibration
-from .narrative import count_paragraph, headline, verdict_paragraphs
+from .narrative import count_paragraph, headline, seed_paragraph, verdict_paragraphs
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
-from .results import (locs_path_for, model_checksums, read_locs, read_results, write_locs, write_provenance,
+from .results import (locs_path_for, model_budgets, model_checksums, read_locs, read_results, write_locs, write_provenance,
                       write_results)
 from .runner import RESULT_COLUMNS, StudyRun, model_path, point_command, run, run_point
+from .seeds import SEED_METRICS, SPREAD_COLUMNS, seed_spread
 from .testsets import TestSet, simulate_test_set
 
 __all__ = [
@@ -49,7 +52,8 @@ __all__ = [
     "mt0_nominal_curve", "mt0_count_density_for_nominal", "TestSet", "simulate_test_set",
     "RESULT_COLUMNS", "model_path", "point_command", "run_point", "StudyRun", "run",
     "paired_difference", "write_results", "read_results", "write_locs", "read_locs", "locs_path_for",
-    "write_provenance", "model_checksums", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
+    "write_provenance", "model_checksums", "model_budgets", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
     "describe_claims", "verdict_table", "claims_agreeing", "pooled_checkerboard", "recall_gap_by_depth",
     "headline", "significant_points", "verdict_paragraphs", "count_calibration", "count_paragraph",
+    "SEED_METRICS", "SPREAD_COLUMNS", "seed_spread", "seed_paragraph",
 ]

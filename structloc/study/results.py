@@ -15,6 +15,7 @@ import pandas as pd
 import torch
 
 from .. import __version__
+from ..checkpoint import Checkpoint
 from ..emitters import Emitters
 from ..io import atomic_path, atomic_write
 from ..provenance import git_commit
@@ -22,7 +23,7 @@ from .config import StudyConfig
 from .runner import model_path
 
 __all__ = ["write_results", "read_results", "write_locs", "read_locs", "locs_path_for", "write_provenance",
-           "model_checksums"]
+           "model_checksums", "model_budgets"]
 
 
 def write_results(df: pd.DataFrame, path: str | Path) -> Path:
@@ -102,11 +103,25 @@ def write_provenance(path: str | Path, config: StudyConfig, *, command: str, wal
 
 def model_checksums(config: StudyConfig) -> dict[str, str]:
     """SHA-256 of every checkpoint a study config uses, keyed by file name (for provenance)."""
-    sums = {}
-    for snr in config.snrs:
-        for approach in config.approaches:
-            for tseed in config.training_seeds:
-                path = model_path(config.models_dir, approach, snr, tseed)
-                if path.exists():
-                    sums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return sums
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in _model_paths(config)}
+
+
+def _model_paths(config: StudyConfig) -> list[Path]:
+    """The checkpoints a study config uses that exist, in study order."""
+    paths = (model_path(config.models_dir, approach, snr, tseed) for snr in config.snrs
+             for approach in config.approaches for tseed in config.training_seeds)
+    return [path for path in paths if path.exists()]
+
+
+def model_budgets(config: StudyConfig) -> dict[str, dict[str, Any]]:
+    """The training budget of every checkpoint a study config uses, keyed by file name (for
+    provenance): training seed, steps, training frames, wall time (s), device, and whether the
+    network ran in bfloat16 on a CPU."""
+    budgets = {}
+    for path in _model_paths(config):
+        ckpt = Checkpoint.load(path)
+        budgets[path.name] = {
+            "training_seed": ckpt.config.seed, "steps": ckpt.step, "frames_seen": ckpt.frames_seen,
+            "wall_time_s": None if ckpt.elapsed_s is None else round(ckpt.elapsed_s, 1),
+            "device": ckpt.device, "bf16_on_cpu": ckpt.config.bf16_on_cpu}
+    return budgets
