@@ -19,7 +19,8 @@ from ..evaluate import axial_profile
 from ..snr import SNR_PRESETS
 from .common import METRIC_LABELS, PALETTE, label_colour, mapping, training_regime
 
-__all__ = ["metric_bars", "metrics_vs_density", "paired_differences", "checkerboard_summary", "recall_by_depth"]
+__all__ = ["metric_bars", "metrics_vs_density", "paired_differences", "seed_differences", "checkerboard_summary",
+           "recall_by_depth"]
 
 #: The training regimes compared, in legend order, and the challenge's own test sets (drawn apart
 #: from the density grid): the names of :mod:`structloc.study.config`, which figures do not import.
@@ -188,6 +189,62 @@ def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figu
         ax.set_ylabel(label)
         ax.grid(alpha=0.3, which="both", lw=0.5)
     axes[0].legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def seed_differences(df, *, snr: str = "high", reference=None, reference_label: str = "reference",
+                     figsize: tuple[float, float] = (8.0, 3.0)) -> Figure:
+    """One SNR of a study with several training seeds: JI per model (left) and helix - csr (right).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Results table with a ``training_seed`` column; one line per approach and seed on the left
+        (the sampler's colour, a marker per seed), one line per seed on the right with its paired
+        95 % interval over test frames as a band. Challenge sets are left out.
+    snr : str
+        The signal level drawn.
+    reference : pandas.DataFrame, optional
+        Another results table (e.g. the shipped models') whose helix - csr JI at ``snr`` is drawn
+        as a dashed black line on the right.
+    reference_label : str
+        Its legend label.
+    figsize : (float, float)
+        Figure size in inches.
+    """
+    _check_table(df, ["training_seed", "jaccard", "jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high"])
+    grid = df[~df["test_set"].astype(str).str.upper().isin(_CHALLENGE) & (df["snr"] == snr)]
+    if grid.empty:
+        raise ValueError(f"no {snr} SNR rows on the density grid in the table")
+    seeds = sorted(grid["training_seed"].unique())
+    markers = "osD^v<>"
+    fig, axes = plt.subplots(1, 2, figsize=figsize)
+    for i, seed in enumerate(seeds):
+        marker = markers[i % len(markers)]
+        for approach in _APPROACHES:
+            sel = grid[(grid["approach"] == approach) & (grid["training_seed"] == seed)].sort_values("nominal_density")
+            axes[0].plot(sel["nominal_density"], sel["jaccard"], marker=marker, ms=3, lw=1, color=PALETTE[approach],
+                         label=f"{approach}, seed {seed}")
+        helix = grid[(grid["approach"] == "helix") & (grid["training_seed"] == seed)].sort_values("nominal_density")
+        grey = str(0.15 + 0.5 * i / max(1, len(seeds) - 1))
+        axes[1].plot(helix["nominal_density"], helix["jaccard_diff"], marker=marker, ms=3, lw=1, color=grey,
+                     label=f"seed {seed}")
+        axes[1].fill_between(helix["nominal_density"], helix["jaccard_diff_ci_low"], helix["jaccard_diff_ci_high"],
+                             color=grey, alpha=0.15, lw=0)
+    if reference is not None:
+        ref = reference[~reference["test_set"].astype(str).str.upper().isin(_CHALLENGE)
+                        & (reference["snr"] == snr) & (reference["approach"] == "helix")].sort_values("nominal_density")
+        axes[1].plot(ref["nominal_density"], ref["jaccard_diff"], "k--", lw=1.2, label=reference_label)
+    axes[0].set_ylabel(METRIC_LABELS["jaccard"])
+    axes[1].set_ylabel("JI: helix - csr")
+    axes[1].axhline(0, color="k", lw=0.8)
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.set_xlabel("nominal density (per µm²)")
+        ax.grid(alpha=0.3, which="both", lw=0.5)
+        ax.legend(fontsize=7, frameon=False)
+    fig.suptitle(f"{snr} SNR, {len(seeds)} training seeds per sampler", fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -64,6 +64,22 @@ def test_paired_differences_one_line_per_snr_and_needs_differences():
         plotting.paired_differences(df.assign(jaccard_diff=np.nan))
 
 
+def test_seed_differences_one_line_per_model_and_seed():
+    df = pd.concat([_table().assign(training_seed=seed) for seed in (0, 1, 2)])
+    fig = plotting.seed_differences(df, reference=_table(), reference_label="shipped")
+    models, diffs = fig.axes
+    assert len(models.get_lines()) == 2 * 3  # two samplers x three seeds
+    assert len(diffs.get_lines()) == 3 + 1 + 1  # three seeds, the reference and the zero line
+    assert len(diffs.collections) == 3  # a paired interval per seed
+    helix = df[(df.snr == "high") & (df.approach == "helix") & (df.training_seed == 1) & (df.test_set != "LD")]
+    np.testing.assert_allclose(np.sort(diffs.get_lines()[1].get_ydata()),
+                               np.sort(helix["jaccard_diff"].to_numpy()))  # LD left out
+    with pytest.raises(ValueError, match="no medium SNR rows"):
+        plotting.seed_differences(df, snr="medium")
+    with pytest.raises(ValueError, match="training_seed"):
+        plotting.seed_differences(_table().drop(columns="training_seed"))
+
+
 def test_checkerboard_summary_two_panels_from_the_pooled_indices():
     df = _table()
     fig = plotting.checkerboard_summary(df, {p: pooled_checkerboard(df, p) for p in ("pixel", "25nm")})
