@@ -40,7 +40,8 @@ _TRAIN_SHA256_AMD = {
 #: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed and were dropped.
 #: Re-recorded again (AMD) when the medium/low/general thresholds were re-chosen for that decoder
 #: and the high-SNR pair was resumed to 280 minutes (the checkpoints' bytes changed), and again (AMD)
-#: when the medium/low pairs were resumed to 280 minutes.
+#: when the medium/low pairs were resumed to 280 minutes. The training-seed models of
+#: ``models/seeds`` were added (AMD) when they were trained.
 _CHECKPOINT_SHA256_AMD = {
     "models/budget/csr_high.pt": "de9d5a48b3aa7cd360f21cf8dd5a7d62b8ca77fce7347546353efff4018e31e8",
     "models/budget/helix_high.pt": "6ac608eca081e4ef7c1b71b9b44beb842f6002eaec10a37d601cc78d762ea0ec",
@@ -51,6 +52,12 @@ _CHECKPOINT_SHA256_AMD = {
     "models/helix_high.pt": "3efd19eca7d0a5f4a02ccfdec2902aed6f4d773e9d59c2c1c68adde44874e051",
     "models/helix_low.pt": "e584f94110892cebbf025985b46a59f959325d1fe83e8b105142eab2c752a97c",
     "models/helix_medium.pt": "9ade1b1f0b29452c6673c883744a48aab56e8f16300f1d89bb9f27dc3c257edd",
+    "models/seeds/csr_high_seed0.pt": "3ad4758743117346e4cf9fd09a35b3a39b4ee50cbdc2fc2ebf48031fc4051a8a",
+    "models/seeds/csr_high_seed1.pt": "f40f58fe8f10ae08d2e563e07340486c0fffbb170e46656c72c93f6fa4acdd91",
+    "models/seeds/csr_high_seed2.pt": "8bad189c9df3b25289170c8b32522c2bb78d2bf87126976a809fc635addefbae",
+    "models/seeds/helix_high_seed0.pt": "8b57aa7cd5d45b45690f0750773f7a8667e1bc5fdc2a164c29725c961a79fcdc",
+    "models/seeds/helix_high_seed1.pt": "1479c4acb4c9cd4e337b56664c042c630ebb04072ae531d2799f2c18bda9448e",
+    "models/seeds/helix_high_seed2.pt": "e8c7b2c4ba333e8a22ce17438a8c066e0b88ac557ca5f042574ddd79040bc5eb",
     "structloc/data/models/csr_high.pt": "a9eef0a5478b4d2808fdc15acd3259ec59eca5ec86435afcde8cbcb7cd647a31",
     "structloc/data/models/csr_low.pt": "d88a8b54eb8dfb447552429696bd92695c21504f7d5a0df310ac660b6a66cae7",
     "structloc/data/models/csr_medium.pt": "437d1a92fa28f0a1eed4f2961ed271021bfc456f52153585bce973b294f9723d",
