@@ -243,7 +243,8 @@ def seed_differences(df, *, snr: str = "high", reference=None, reference_label: 
         ax.set_xscale("log")
         ax.set_xlabel("nominal density (per µm²)")
         ax.grid(alpha=0.3, which="both", lw=0.5)
-        ax.legend(fontsize=7, frameon=False)
+    axes[0].legend(fontsize=7, frameon=False, ncol=2, loc="lower left")
+    axes[1].legend(fontsize=7, frameon=False)
     fig.suptitle(f"{snr} SNR, {len(seeds)} training seeds per sampler", fontsize=10)
     fig.tight_layout()
     return fig
