@@ -86,6 +86,11 @@ def _check_table(df, columns: Sequence[str]) -> None:
         raise ValueError("results table is empty: nothing to plot")
 
 
+def _on_grid(df):
+    """Which rows of a results table are on the nominal-density grid (not a challenge set)."""
+    return ~df["test_set"].astype(str).str.upper().isin(_CHALLENGE)
+
+
 def _snrs(df, snrs: Sequence[str] | None) -> list[str]:
     present = [s for s in SNR_PRESETS if s in set(df["snr"])]
     if snrs is None:
@@ -125,7 +130,7 @@ def metrics_vs_density(df, metrics: Sequence[str] = ("jaccard", "rmse_vol_nm"), 
     columns = _snrs(df, snrs)
     fig, axes = plt.subplots(len(metrics), len(columns), squeeze=False, sharex=True,
                              figsize=(panel_size[0] * len(columns), panel_size[1] * len(metrics)))
-    is_challenge = df["test_set"].astype(str).str.upper().isin(_CHALLENGE)
+    is_challenge = ~_on_grid(df)
     for j, snr in enumerate(columns):
         for i, metric in enumerate(metrics):
             ax = axes[i, j]
@@ -172,7 +177,7 @@ def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figu
     """
     _check_table(df, ["jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high", "rmse_vol_diff_nm",
                       "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high"])
-    grid = df[~df["test_set"].astype(str).str.upper().isin(_CHALLENGE) & (df["approach"] == "helix")]
+    grid = df[_on_grid(df) & (df["approach"] == "helix")]
     if grid["jaccard_diff"].notna().sum() == 0:
         raise ValueError("no paired differences in the table (run both approaches with structloc.study.run)")
     fig, axes = plt.subplots(1, 2, figsize=figsize)
@@ -214,7 +219,7 @@ def seed_differences(df, *, snr: str = "high", reference=None, reference_label: 
         Figure size in inches.
     """
     _check_table(df, ["training_seed", "jaccard", "jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high"])
-    grid = df[~df["test_set"].astype(str).str.upper().isin(_CHALLENGE) & (df["snr"] == snr)]
+    grid = df[_on_grid(df) & (df["snr"] == snr)]
     if grid.empty:
         raise ValueError(f"no {snr} SNR rows on the density grid in the table")
     seeds = sorted(grid["training_seed"].unique())
@@ -233,8 +238,8 @@ def seed_differences(df, *, snr: str = "high", reference=None, reference_label: 
         axes[1].fill_between(helix["nominal_density"], helix["jaccard_diff_ci_low"], helix["jaccard_diff_ci_high"],
                              color=grey, alpha=0.15, lw=0)
     if reference is not None:
-        ref = reference[~reference["test_set"].astype(str).str.upper().isin(_CHALLENGE)
-                        & (reference["snr"] == snr) & (reference["approach"] == "helix")].sort_values("nominal_density")
+        ref = reference[_on_grid(reference) & (reference["snr"] == snr)
+                        & (reference["approach"] == "helix")].sort_values("nominal_density")
         axes[1].plot(ref["nominal_density"], ref["jaccard_diff"], "k--", lw=1.2, label=reference_label)
     axes[0].set_ylabel(METRIC_LABELS["jaccard"])
     axes[1].set_ylabel("JI: helix - csr")
