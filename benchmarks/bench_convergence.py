@@ -10,8 +10,12 @@ keeping a snapshot at each of ``--points`` minutes (:func:`structloc.train.train
 recipe, minutes, steps, JI, RMSE lat/ax/vol (nm), RMSE_vol / CRLB_vol (the isolated-emitter
 CRLB averaged over the test emitters' depths), and the recall of emitters deeper than -500 nm
 next to the recall in focus (|z| < 250 nm), and the network's expected count over the true count
-(:meth:`structloc.localize.Localizer.expected_counts`; mixture head), per density; and saves a plot of JI and RMSE_vol
-against wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
+(:meth:`structloc.localize.Localizer.expected_counts`; mixture head), per density; then the
+error against each emitter's CRLB *in its own frame* (:func:`structloc.frame_crlb.frame_crlb`,
+:func:`structloc.evaluate.bound_profile`): ``vol/bound``, the matched errors in units of that bound
+over all pairs with a finite bound, and ``RMSE vol alone``, the RMSE_vol of the emitters the frame
+costs less than 25 % of their isolated bound (no close neighbour, PSF inside the frame), with their
+share of all emitters; and saves a plot of JI and RMSE_vol against wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
 measured in one run on one machine.
 
     python benchmarks/bench_convergence.py --sampler helix --snr high --minutes 20 \\
@@ -78,9 +82,28 @@ def _crlb_vol_nm(snr: str, z_nm: np.ndarray, psf) -> float:
     return float(np.sqrt(np.mean(bound.x_nm ** 2 + bound.y_nm ** 2 + bound.z_nm ** 2)))
 
 
+#: Bounds of the test emitters, (in their frame, alone), by id of the simulation and PSF.
+_BOUNDS: dict = {}
+
+
+def _bounds(sim, psf) -> tuple[np.ndarray, np.ndarray]:
+    """Volumetric CRLB of every test emitter in its frame and alone (nm), with its own photons."""
+    from structloc.crlb import CRLBSetup, crlb
+    from structloc.frame_crlb import frame_crlb
+
+    key = (id(sim), psf)
+    if key not in _BOUNDS:
+        setup = CRLBSetup(psf=psf, noise="emccd")
+        t, background = sim.emitters, sim.signal.background
+        in_frame = frame_crlb(t, field=sim.field, background_photons=background, setup=setup).volumetric_nm
+        alone = crlb(t.z_nm, photons=t.photons, background=background, setup=setup).volumetric_nm
+        _BOUNDS[key] = (in_frame, np.asarray(alone, np.float64).reshape(len(t)))
+    return _BOUNDS[key]
+
+
 def score(path: Path, test_sets, snr: str) -> list[dict]:
     """Metrics of one snapshot on every test set; ``test_sets(psf)`` gives the test sets of a PSF."""
-    from structloc.evaluate import evaluate, match
+    from structloc.evaluate import bound_profile, evaluate, match
     from structloc.heads import head_name
     from structloc.localize import Localizer
 
@@ -94,13 +117,18 @@ def score(path: Path, test_sets, snr: str) -> list[dict]:
         found[pairs.truth_index] = True
         z = sim.emitters.z_nm
         deep, focus = z < -500, np.abs(z) < 250
+        in_frame, alone = _bounds(sim, loc.psf)
+        overall = bound_profile(sim.emitters, pred, in_frame, alone, edges=(0.0, np.inf)).iloc[0]
+        isolated = bound_profile(sim.emitters, pred, in_frame, alone).iloc[0]
         rows.append({"density": density, "tp": m.tp, "fp": m.fp, "fn": m.fn, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
                      "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
                      "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found], loc.psf) if found.any() else float("nan"),
                      "recall_deep": float(found[deep].mean()) if deep.any() else float("nan"),
                      "recall_focus": float(found[focus].mean()) if focus.any() else float("nan"),
                      "count_ratio": (float(loc.expected_counts(sim.frames).sum()) / len(sim.emitters)
-                                     if head_name(loc.spec) == "mixture" and len(sim.emitters) else float("nan"))})
+                                     if head_name(loc.spec) == "mixture" and len(sim.emitters) else float("nan")),
+                     "error_over_bound": float(overall.error_over_bound),
+                     "rmse_vol_alone_nm": float(isolated.rmse_vol_nm), "share_alone": float(isolated.share)})
     return rows
 
 
@@ -166,13 +194,14 @@ def main(argv: list[str] | None = None) -> int:
              f"{args.threads} torch thread(s) per recipe, {len(args.recipes)} recipes side by side; ")
           + (f"{args.snr} SNR" if args.checkpoints else f"{args.sampler}/{args.snr}") + f", MT0 test {args.frames} frames seed 7; total {time.time() - start:.0f} s\n")
     print("| recipe | min | steps | density | TP | FP | FN | JI | RMSE lat | RMSE ax | RMSE vol | vol/CRLB | "
-          "recall z<-500 | recall |z|<250 | count/truth |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "recall z<-500 | recall |z|<250 | count/truth | vol/bound | RMSE vol alone (share) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in records:
         print(f"| {r['recipe']} | {r['minutes']:.3g} | {r['steps']} | {r['density']:g} | {r['tp']} | {r['fp']} | "
               f"{r['fn']} | {r['jaccard']:.3f} | "
               f"{r['rmse_lat_nm']:.1f} | {r['rmse_ax_nm']:.1f} | {r['rmse_vol_nm']:.1f} | {r['crlb_ratio']:.2f} | "
-              f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} | {r['count_ratio']:.2f} |")
+              f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} | {r['count_ratio']:.2f} | "
+              f"{r['error_over_bound']:.2f} | {r['rmse_vol_alone_nm']:.1f} ({r['share_alone']:.2f}) |")
     if not args.checkpoints:
         _plot(records, args, out / "convergence.png")
     return 0

@@ -16,6 +16,10 @@ factor 2, which halves the information) and ``v = mu + r^2`` for an sCMOS camera
 square root of the matching diagonal entry of ``I^-1``: no unbiased estimator has a smaller
 standard deviation. All derivatives are analytic.
 
+The bound here is that of an isolated emitter whose whole PSF lies in the ROI;
+:func:`structloc.frame_crlb.frame_crlb` bounds every emitter of a frame jointly with its neighbours
+and the frame's edges.
+
 What the bound depends on besides the emitter (the PSF model, the pixels, the ROI and the camera
 noise) is one frozen :class:`CRLBSetup`; :func:`crlb` and :func:`fisher_information` take it as
 ``setup=`` or its fields as keywords (``crlb(z, photons=..., background=..., noise="emccd")``).

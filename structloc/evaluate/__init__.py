@@ -39,8 +39,11 @@ evaluate`` etc.):
   (:func:`metrics_with_intervals`) and paired differences of two localizers
   (:func:`paired_difference`).
 - :mod:`~structloc.evaluate.depth`: detection and accuracy by depth (:func:`axial_profile`).
+- :mod:`~structloc.evaluate.bound`: recall and accuracy against each emitter's CRLB in its own
+  frame, grouped by how much the frame (neighbours, edges) costs it (:func:`bound_profile`).
 """
 
+from .bound import CROWDING_EDGES, bound_profile
 from .depth import axial_profile
 from .intervals import MetricsWithIntervals, bootstrap_ci, metrics_with_intervals, paired_difference
 from .matching import MATCHING_METHODS, Matching, match
@@ -63,6 +66,8 @@ __all__ = [
     "bootstrap_ci",
     "paired_difference",
     "axial_profile",
+    "bound_profile",
+    "CROWDING_EDGES",
     "MetricsWithIntervals",
     "metrics_with_intervals",
 ]

@@ -2,7 +2,8 @@
 
 Every figure takes plain arrays or computed results (training histories, :func:`errors_by_z`,
 :class:`structloc.crlb.CRLB`) and returns the matplotlib ``Figure`` it drew; :func:`curves` is the
-general labelled-curves figure that the density and noise chapters use.
+general labelled-curves figure that the density and noise chapters use; :func:`error_vs_bound`
+sets errors beside each emitter's bound in its own frame (:func:`structloc.evaluate.bound_profile`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from ..evaluate import Matching
 from .common import COLOURS, emitters_table, finite_array, label_colour, mapping, training_regime
 
 __all__ = ["sigma_z_curves", "centre_drift", "crlb_curves", "curves", "training_curves", "errors_by_z",
-           "rmse_vs_crlb"]
+           "rmse_vs_crlb", "error_vs_bound"]
 
 
 def sigma_z_curves(
@@ -382,6 +383,62 @@ def rmse_vs_crlb(
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel("error (nm)")
     axes[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+
+def error_vs_bound(tables: Mapping[str, Any], *, title: str | None = None) -> Figure:
+    """Each model's error by crowding group, in nm beside the bound and in units of the bound.
+
+    Parameters
+    ----------
+    tables : mapping of str -> pandas.DataFrame
+        Per model label, the output of :func:`structloc.evaluate.bound_profile` (same groups).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels over the crowding groups (x labels: the factor range and the share of the
+        emitters): left, RMSE_vol per model (bars, log y) with the median bound of the matched
+        emitters (black ticks; off the top where most have none); right, the error in units of each
+        emitter's own bound, with lines at 1 (the bound) and 2.
+    """
+    tables = mapping("tables", tables)
+    first = next(iter(tables.values()))
+    for label, table in tables.items():
+        for needed in ("rmse_vol_nm", "median_bound_nm", "error_over_bound", "share", "crowding_low", "crowding_high"):
+            if needed not in table:
+                raise ValueError(f"tables[{label!r}] lacks {needed!r} (expected bound_profile output)")
+        if len(table) != len(first) or not np.array_equal(table["crowding_low"], first["crowding_low"]):
+            raise ValueError("every table must have the same crowding groups")
+    names = [f"{lo:g}–{'∞' if not np.isfinite(hi) else f'{hi:g}'}\n{share:.0%}"
+             for lo, hi, share in zip(first["crowding_low"], first["crowding_high"], first["share"])]
+    x = np.arange(len(names))
+    width = 0.8 / len(tables)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 3.9), constrained_layout=True)
+    top = 1.0
+    for i, (label, table) in enumerate(tables.items()):
+        colour = label_colour(training_regime(label), i)
+        offset = (i - (len(tables) - 1) / 2) * width
+        left.bar(x + offset, table["rmse_vol_nm"], width, color=colour, label=label)
+        right.bar(x + offset, table["error_over_bound"], width, color=colour, label=label)
+        top = max(top, float(np.nanmax(np.r_[table["rmse_vol_nm"], 1.0])))
+    bound = np.asarray(first["median_bound_nm"], float)
+    shown = np.isfinite(bound) & (bound < 3 * top)
+    left.scatter(x[shown], bound[shown], marker="_", s=600, color="k", lw=2, zorder=3,
+                 label="bound in the frame (median)")
+    left.set_yscale("log")
+    left.set_ylabel("RMSE_vol (nm)")
+    right.axhline(1.0, color="k", ls="--", lw=1, label="the bound")
+    right.axhline(2.0, color="k", ls=":", lw=1, label="twice the bound")
+    right.set_ylabel("error / bound (rms)")
+    for ax in (left, right):
+        ax.set_xticks(x, names)
+        ax.set_xlabel("crowding factor (share of emitters)")
+        ax.grid(alpha=0.3, axis="y", which="both")
+        ax.legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return fig

@@ -113,3 +113,23 @@ def test_rmse_vs_crlb_draws_bound_and_each_model(three_emitters):
     assert len(fig.axes) == 3 and all(len(ax.lines) == 3 for ax in fig.axes)
     with pytest.raises(ValueError, match="lacks"):
         plotting.rmse_vs_crlb({"helix": {"z_nm": z}}, z, crlb_for_snr("high", z))
+
+
+def test_error_vs_bound_draws_one_bar_per_model_and_group_and_refuses_mismatched_groups():
+    x = np.arange(6) * 3000.0
+    truth = Emitters(frame=np.zeros(6, np.int64), x_nm=x, y_nm=x * 0, z_nm=x * 0, photons=x * 0 + 1000)
+    pred = Emitters(frame=np.zeros(6, np.int64), x_nm=x + 20.0, y_nm=x * 0, z_nm=x * 0, photons=x * 0 + 1000)
+    bound = np.array([10.0, 10.0, 15.0, 30.0, 80.0, np.inf])
+    from structloc.evaluate import bound_profile
+
+    table = bound_profile(truth, pred, bound, np.full(6, 10.0))
+    fig = plotting.error_vs_bound({"helix": table, "csr": table})
+    left, right = fig.axes[:2]
+    assert len(left.patches) == len(right.patches) == 2 * len(table)
+    assert [p.get_height() for p in left.patches[:len(table)]] == pytest.approx([20.0] * len(table))
+    np.testing.assert_allclose(right.patches[0].get_height(), 2.0)  # 20 nm error, 10 nm bound
+    other = bound_profile(truth, pred, bound, np.full(6, 10.0), edges=(1.0, 2.0, np.inf))
+    with pytest.raises(ValueError, match="same crowding groups"):
+        plotting.error_vs_bound({"helix": table, "csr": other})
+    with pytest.raises(ValueError, match="lacks"):
+        plotting.error_vs_bound({"helix": table.drop(columns="share")})
