@@ -15,7 +15,9 @@ error against each emitter's CRLB *in its own frame* (:func:`structloc.frame_crl
 :func:`structloc.evaluate.bound_profile`): ``vol/bound``, the matched errors in units of that bound
 over all pairs with a finite bound, and ``RMSE vol alone``, the RMSE_vol of the emitters the frame
 costs less than 25 % of their isolated bound (no close neighbour, PSF inside the frame), with their
-share of all emitters; and saves a plot of JI and RMSE_vol against wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
+share of all emitters; for ``--checkpoints`` also a second table of recall, RMSE_vol, median bound
+and error/bound in each crowding group; when training, it saves a plot of JI and RMSE_vol against
+wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
 measured in one run on one machine.
 
     python benchmarks/bench_convergence.py --sampler helix --snr high --minutes 20 \\
@@ -119,7 +121,8 @@ def score(path: Path, test_sets, snr: str) -> list[dict]:
         deep, focus = z < -500, np.abs(z) < 250
         in_frame, alone = _bounds(sim, loc.psf)
         overall = bound_profile(sim.emitters, pred, in_frame, alone, edges=(0.0, np.inf)).iloc[0]
-        isolated = bound_profile(sim.emitters, pred, in_frame, alone).iloc[0]
+        groups = bound_profile(sim.emitters, pred, in_frame, alone)
+        isolated = groups.iloc[0]
         rows.append({"density": density, "tp": m.tp, "fp": m.fp, "fn": m.fn, "jaccard": m.jaccard, "rmse_lat_nm": m.rmse_lat_nm,
                      "rmse_ax_nm": m.rmse_ax_nm, "rmse_vol_nm": m.rmse_vol_nm,
                      "crlb_ratio": m.rmse_vol_nm / _crlb_vol_nm(snr, z[found], loc.psf) if found.any() else float("nan"),
@@ -128,7 +131,8 @@ def score(path: Path, test_sets, snr: str) -> list[dict]:
                      "count_ratio": (float(loc.expected_counts(sim.frames).sum()) / len(sim.emitters)
                                      if head_name(loc.spec) == "mixture" and len(sim.emitters) else float("nan")),
                      "error_over_bound": float(overall.error_over_bound),
-                     "rmse_vol_alone_nm": float(isolated.rmse_vol_nm), "share_alone": float(isolated.share)})
+                     "rmse_vol_alone_nm": float(isolated.rmse_vol_nm), "share_alone": float(isolated.share),
+                     "crowding": groups.to_dict(orient="records")})
     return rows
 
 
@@ -202,9 +206,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['rmse_lat_nm']:.1f} | {r['rmse_ax_nm']:.1f} | {r['rmse_vol_nm']:.1f} | {r['crlb_ratio']:.2f} | "
               f"{r['recall_deep']:.2f} | {r['recall_focus']:.2f} | {r['count_ratio']:.2f} | "
               f"{r['error_over_bound']:.2f} | {r['rmse_vol_alone_nm']:.1f} ({r['share_alone']:.2f}) |")
-    if not args.checkpoints:
+    if args.checkpoints:
+        _crowding_table(records)
+    else:
         _plot(records, args, out / "convergence.png")
     return 0
+
+
+def _crowding_table(records: list[dict]) -> None:
+    """Print recall and accuracy by crowding group (:func:`structloc.evaluate.bound_profile`)."""
+    print("\nBy crowding factor (bound in the frame / isolated bound of each true emitter):\n")
+    print("| model | density | crowding | emitters | recall | RMSE vol | median bound | error/bound |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in records:
+        for g in r["crowding"]:
+            high = "inf" if not np.isfinite(g["crowding_high"]) else f"{g['crowding_high']:g}"
+            print(f"| {r['recipe']} | {r['density']:g} | {g['crowding_low']:g}-{high} | {g['share']:.2f} | "
+                  f"{g['recall']:.2f} | {g['rmse_vol_nm']:.1f} | {g['median_bound_nm']:.1f} | "
+                  f"{g['error_over_bound']:.2f} |")
 
 
 def _plot(records: list[dict], args: argparse.Namespace, path: Path) -> None:
