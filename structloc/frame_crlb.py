@@ -79,7 +79,10 @@ def frame_crlb(emitters: Emitters, *, field: Field, background_photons: float,
         raise ValueError("frame_crlb needs a scalar sCMOS read noise (a per-pixel map belongs to a ROI)")
     if not isinstance(field, Field):
         raise TypeError(f"field must be a Field, got {type(field).__name__}")
-    background = float(background_photons)
+    try:
+        background = float(background_photons)
+    except (TypeError, ValueError):
+        raise TypeError(f"background_photons must be a number, got {background_photons!r}") from None
     if not (np.isfinite(background) and background >= 0):
         raise ValueError(f"background_photons must be finite and >= 0, got {background_photons!r}")
     n = len(emitters)
