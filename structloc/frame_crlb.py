@@ -26,6 +26,8 @@ the same (``tests/test_frame_crlb.py``).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .crlb import CRLB, CRLBSetup, profile_derivatives, sigma_derivative
@@ -33,7 +35,7 @@ from .emitters import Emitters
 from .field import Field
 from .memory import check_fits
 
-__all__ = ["frame_crlb", "FRAME_PARAMETERS"]
+__all__ = ["frame_crlb", "crowding_factor", "FRAME_PARAMETERS"]
 
 #: Parameters of each emitter in the frame's Fisher matrix (the frame adds one background).
 FRAME_PARAMETERS = ("x_nm", "y_nm", "z_nm", "photons")
@@ -103,6 +105,29 @@ def frame_crlb(emitters: Emitters, *, field: Field, background_photons: float,
         out[rows] = _one_frame(emitters.x_nm[rows], emitters.y_nm[rows], emitters.z_nm[rows], photons[rows],
                                field, background, setup)
     return CRLB(*(out[:, k] for k in range(out.shape[1])))
+
+
+def crowding_factor(emitters: Emitters, *, field: Field, background_photons: float,
+                    setup: CRLBSetup | None = None) -> np.ndarray:
+    """What its frame costs each emitter: volumetric bound in the frame over the bound alone.
+
+    About 1 for an emitter with nothing near it and its whole PSF on the camera; larger where a
+    neighbour or the frame's edge takes information away; ``inf`` where a neighbour sits where the
+    frame cannot tell the two apart. Arguments as :func:`frame_crlb`; the isolated bound is
+    :meth:`structloc.crlb.CRLBSetup.crlb` at the emitter's own depth and photons, on the field's
+    pixels.
+
+    Returns
+    -------
+    np.ndarray of float64, shape (len(emitters),)
+    """
+    setup = CRLBSetup(noise="emccd") if setup is None else setup
+    in_frame = frame_crlb(emitters, field=field, background_photons=background_photons, setup=setup)
+    if len(emitters) == 0:
+        return np.zeros(0)
+    alone = replace(setup, pixel_nm=field.pixel_nm).crlb(emitters.z_nm, photons=emitters.photons,
+                                                         background=float(background_photons))
+    return in_frame.volumetric_nm / np.asarray(alone.volumetric_nm, np.float64).reshape(len(emitters))
 
 
 def _one_frame(x_nm, y_nm, z_nm, photons, field: Field, background: float, setup: CRLBSetup) -> np.ndarray:

@@ -130,3 +130,18 @@ def test_bad_arguments_are_refused_with_a_message(kwargs, message):
 def test_non_positive_photons_are_refused():
     with pytest.raises(ValueError, match="photon"):
         frame_crlb(_emitters([100.0, 100.0, 0.0, 0.0]), field=Field(), background_photons=50.0)
+
+
+def test_crowding_factor_is_one_alone_grows_with_a_neighbour_and_is_inf_when_coincident():
+    from structloc.frame_crlb import crowding_factor
+
+    field = Field()
+    rows = [[3200.0, 3200.0, 0.0, 20000.0],  # alone in the middle of frame 0
+            [1600.0, 1600.0, 0.0, 20000.0], [1800.0, 1600.0, 0.0, 20000.0],  # a pair 200 nm apart, frame 1
+            [3000.0, 3000.0, 100.0, 20000.0], [3000.0, 3000.0, 100.0, 20000.0]]  # coincident, frame 2
+    factor = crowding_factor(_emitters(rows, frames=[0, 1, 1, 2, 2]), field=field, background_photons=200.0,
+                             setup=SETUP)
+    assert 0.9 < factor[0] < 1.02  # the frame's larger area pins the background a little better
+    assert factor[1] > 1.5 and factor[1] == pytest.approx(factor[2], rel=0.05)  # nearly mirror images
+    assert np.isinf(factor[3:]).all()
+    assert crowding_factor(Emitters.empty(), field=field, background_photons=200.0).shape == (0,)

@@ -43,7 +43,7 @@ evaluate`` etc.):
   frame, grouped by how much the frame (neighbours, edges) costs it (:func:`bound_profile`).
 """
 
-from .bound import CROWDING_EDGES, bound_profile
+from .bound import CROWDING_EDGES, bound_profile, crowding_group, crowding_labels
 from .depth import axial_profile
 from .intervals import MetricsWithIntervals, bootstrap_ci, metrics_with_intervals, paired_difference
 from .matching import MATCHING_METHODS, Matching, match
@@ -67,6 +67,8 @@ __all__ = [
     "paired_difference",
     "axial_profile",
     "bound_profile",
+    "crowding_group",
+    "crowding_labels",
     "CROWDING_EDGES",
     "MetricsWithIntervals",
     "metrics_with_intervals",

@@ -21,11 +21,31 @@ import numpy as np
 from ..emitters import Emitters
 from .matching import _pair_errors, match
 
-__all__ = ["bound_profile", "CROWDING_EDGES"]
+__all__ = ["bound_profile", "crowding_group", "crowding_labels", "CROWDING_EDGES"]
 
 #: Default group edges of the crowding factor: as if alone (< 1.25), then 1.25-2, 2-4 and >= 4
 #: (the last holds the emitters that cannot be told apart from a neighbour, bound ``inf``).
 CROWDING_EDGES = (1.0, 1.25, 2.0, 4.0, np.inf)
+
+
+def _check_edges(edges: Sequence[float]) -> np.ndarray:
+    edges = np.asarray(edges, np.float64)
+    if edges.ndim != 1 or edges.size < 2 or np.isnan(edges).any() or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"edges must be at least two strictly increasing values, got {edges!r}")
+    return edges
+
+
+def crowding_group(factor, edges: Sequence[float] = CROWDING_EDGES) -> np.ndarray:
+    """Index of the group of each crowding factor (values outside ``edges`` go to the first or
+    last group; ``inf`` to the last)."""
+    edges = _check_edges(edges)
+    return np.clip(np.searchsorted(edges, np.asarray(factor, np.float64), side="right") - 1, 0, edges.size - 2)
+
+
+def crowding_labels(edges: Sequence[float] = CROWDING_EDGES) -> list[str]:
+    """``"1-1.25"``, ..., ``"4-inf"``: one label per group of ``edges``."""
+    edges = _check_edges(edges)
+    return [f"{low:g}-{'inf' if np.isinf(high) else f'{high:g}'}" for low, high in zip(edges[:-1], edges[1:])]
 
 
 def bound_profile(truth: Emitters, pred: Emitters, frame_bound_nm, isolated_bound_nm,
@@ -73,11 +93,9 @@ def bound_profile(truth: Emitters, pred: Emitters, frame_bound_nm, isolated_boun
             raise ValueError(f"{name} must be positive (inf allowed for the frame bound), without NaN")
     if not np.isfinite(isolated).all():
         raise ValueError("isolated_bound_nm must be finite")
-    edges = np.asarray(edges, np.float64)
-    if edges.ndim != 1 or edges.size < 2 or np.isnan(edges).any() or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"edges must be at least two strictly increasing values, got {edges!r}")
+    edges = _check_edges(edges)
     n_groups = edges.size - 1
-    group = np.clip(np.searchsorted(edges, frame_bound / isolated, side="right") - 1, 0, n_groups - 1)
+    group = crowding_group(frame_bound / isolated, edges)
     m = match(truth, pred, **match_kwargs)
     sq_lat, sq_ax = _pair_errors(truth, pred, m)
     error_sq = sq_lat + sq_ax

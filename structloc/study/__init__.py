@@ -26,6 +26,8 @@ The package reads in the order of a study:
   :func:`verdict_paragraphs`), every number taken from the claims;
 * :mod:`~structloc.study.counting`: how many emitters each model expects in the test frames
   against the truth (:func:`count_calibration`);
+* :mod:`~structloc.study.crowding`: how crowded the emitters of each sampler's frames are, by
+  what their frame costs their precision (:func:`crowding_of_frames`, :func:`distance_to`);
 * :mod:`~structloc.study.seeds`: with several training seeds per model, the seed-to-seed spread of
   the helix - csr difference beside the test-frame interval (:func:`seed_spread`);
 * the command ``structloc study`` is :mod:`structloc.cli.study`.
@@ -39,6 +41,7 @@ from ..evaluate import paired_difference
 from .claims import (PAPER_CLAIMS, VERDICT_CLAIMS, claims_agreeing, describe_claims, pooled_checkerboard,
                      recall_gap_by_depth, significant_points, summarize_claims, verdict_table)
 from .counting import count_calibration
+from .crowding import crowding_of_frames, distance_to
 from .narrative import count_paragraph, headline, seed_paragraph, verdict_paragraphs
 from .config import APPROACHES, CHALLENGE_SETS, QUICK_NOMINAL_DENSITIES, STUDY_NOMINAL_DENSITIES, StudyConfig
 from .results import (locs_path_for, model_budgets, model_checksums, read_locs, read_results, write_locs, write_provenance,
@@ -55,5 +58,5 @@ __all__ = [
     "write_provenance", "model_checksums", "model_budgets", "PAPER_CLAIMS", "VERDICT_CLAIMS", "summarize_claims",
     "describe_claims", "verdict_table", "claims_agreeing", "pooled_checkerboard", "recall_gap_by_depth",
     "headline", "significant_points", "verdict_paragraphs", "count_calibration", "count_paragraph",
-    "SEED_METRICS", "SPREAD_COLUMNS", "seed_spread", "seed_paragraph",
+    "SEED_METRICS", "SPREAD_COLUMNS", "seed_spread", "seed_paragraph", "crowding_of_frames", "distance_to",
 ]
