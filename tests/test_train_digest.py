@@ -37,7 +37,9 @@ _TRAIN_SHA256_AMD = {
 #: Re-recorded (AMD only) when the mixture head's decoder became the cluster decoder
 #: (``structloc.clusters``), which changes what every mixture-head checkpoint localizes; the
 #: grid-head checkpoints of ``models/budget`` are unchanged, and so are their Intel digests. The
-#: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed and were dropped.
+#: Intel AVX-512 digests of the mixture-head checkpoints could not be recomputed then and were
+#: dropped; a session on an Intel Xeon with AVX-512 recorded them for every checkpoint (the grid
+#: ones came out as recorded before).
 #: Re-recorded again (AMD) when the medium/low/general thresholds were re-chosen for that decoder
 #: and the high-SNR pair was resumed to 280 minutes (the checkpoints' bytes changed), and again (AMD)
 #: when the medium/low pairs were resumed to 280 minutes. The training-seed models of
@@ -70,9 +72,33 @@ _CHECKPOINT_SHA256_AMD = {
     "structloc/data/models/helix_low.pt": "e584f94110892cebbf025985b46a59f959325d1fe83e8b105142eab2c752a97c",
     "structloc/data/models/helix_medium.pt": "9ade1b1f0b29452c6673c883744a48aab56e8f16300f1d89bb9f27dc3c257edd",
 }
-_CHECKPOINT_SHA256_INTEL_AVX512 = {  # the grid-head checkpoints only: see above
+_CHECKPOINT_SHA256_INTEL_AVX512 = {  # recorded again for every checkpoint on 2026-12-07 (Intel Xeon)
     "models/budget/csr_high.pt": "90dbd1e3c04adf9d1d0f9de4e500d2433940f24e19325ad382d7d1645c9fee38",
     "models/budget/helix_high.pt": "9dbacd5a470549e43136f9e7ef4232a7541ec74522e008cb50aaa3b3285ea92c",
+    "models/csr_high.pt": "c6ff05a50ed07755ca7e135a0f3372df1f9a6a82120033d6f809a270c8c56429",
+    "models/csr_low.pt": "fb577c5796c4512a6d895084fa526b1c7a753b9fb13fd62a3ac6dd8adc5a8adb",
+    "models/csr_medium.pt": "f76ea4a48faf324e39d174a71b07b61b1cfba8b787d075ba69f9e504be0d6688",
+    "models/general.pt": "50858350a9afc1f2ab71ba321d013cc7b866df0dbbadc72a43ff2546a3be9669",
+    "models/helix_high.pt": "eaf77592ed7383231b8acc26409cc769d1fa956722a3ed92a51fd3d1d9fb2042",
+    "models/helix_low.pt": "0715b12d578ecd7dda087fc802598269e3a2b9cee0c4a6e67ab19035403f7e01",
+    "models/helix_medium.pt": "74cca8fb95ba7eba1f42b025fd8cccba456bfab3636be8ccfbf1c96aef0a77e6",
+    "models/seeds/csr_high_seed0.pt": "5f338ac6b9f2c932016f843973199fe412cc607ca410d5fce09fa7a85beb33e0",
+    "models/seeds/csr_high_seed1.pt": "f40f58fe8f10ae08d2e563e07340486c0fffbb170e46656c72c93f6fa4acdd91",
+    "models/seeds/csr_high_seed2.pt": "54100ee38d937cd7689cb5fd8cd73cb363f04eca799f9db1b9a3822e30d17f7e",
+    "models/seeds/csr_medium_seed0.pt": "876eaa9a28b23d28c0b310b8a5dd5b3a6aca32e8d1437f10093938407090446b",
+    "models/seeds/csr_medium_seed1.pt": "f9989eb7ab22fed9a1ed3583165cfe21acd769de16beb9f46587086c138808f5",
+    "models/seeds/helix_high_seed0.pt": "5e868142889a57c502d8ccd775c9a26e034620585669db4ec7184b4bf4eb26ee",
+    "models/seeds/helix_high_seed1.pt": "641e08026bf611425a94bc3047c1985baacb37238c6825b1e70df202cefa1d0e",
+    "models/seeds/helix_high_seed2.pt": "e62b2e17d22903c9e4771a038edd05ace6f617ddb731106c2301768999c1f5a4",
+    "models/seeds/helix_medium_seed0.pt": "23e6ed8a8a680edfa1d07141c59518285e177dda261284ed36d08e0fbe769dd7",
+    "models/seeds/helix_medium_seed1.pt": "61910ba6c63d1c6ab5b6ad442605ac26f233efc5300eac023c6a43e50105c1c4",
+    "structloc/data/models/csr_high.pt": "c6ff05a50ed07755ca7e135a0f3372df1f9a6a82120033d6f809a270c8c56429",
+    "structloc/data/models/csr_low.pt": "fb577c5796c4512a6d895084fa526b1c7a753b9fb13fd62a3ac6dd8adc5a8adb",
+    "structloc/data/models/csr_medium.pt": "f76ea4a48faf324e39d174a71b07b61b1cfba8b787d075ba69f9e504be0d6688",
+    "structloc/data/models/general.pt": "50858350a9afc1f2ab71ba321d013cc7b866df0dbbadc72a43ff2546a3be9669",
+    "structloc/data/models/helix_high.pt": "eaf77592ed7383231b8acc26409cc769d1fa956722a3ed92a51fd3d1d9fb2042",
+    "structloc/data/models/helix_low.pt": "0715b12d578ecd7dda087fc802598269e3a2b9cee0c4a6e67ab19035403f7e01",
+    "structloc/data/models/helix_medium.pt": "74cca8fb95ba7eba1f42b025fd8cccba456bfab3636be8ccfbf1c96aef0a77e6",
 }
 _TRAIN_SHA256_INTEL_AVX512 = {
     "mixture": "4627da9278647029d7cc4cb7f2a2b0b901e6d0b2b98d50e6f33fcb17418069fc",
