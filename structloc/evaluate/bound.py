@@ -73,9 +73,8 @@ def bound_profile(truth: Emitters, pred: Emitters, frame_bound_nm, isolated_boun
         One row per group: ``crowding_low, crowding_high, n_truth, share`` (of all emitters),
         ``tp, recall, rmse_vol_nm, median_bound_nm`` (the median bound of the matched pairs,
         ``inf`` when most have none), ``error_over_bound`` (see the module docstring; the pairs with
-        a finite bound), and
-        ``unbounded`` (emitters of the group with an infinite bound). Recall is NaN in an empty
-        group, the accuracy columns without pairs.
+        a finite bound), and ``unbounded`` (emitters of the group with an infinite bound). Recall
+        is NaN in an empty group, the accuracy columns without pairs.
 
     Raises
     ------
