@@ -57,6 +57,9 @@ FRAMES_SHA256 = {
 NETWORK_SHA256 = {
     "AuthenticAMD": ("3917d5ba6d04afc7cd468e3160ad51d9ff4ad9f4adfd295611b91bd084b39e06",
                      "ac4799cc77776350d1f96d8ec7d08a3834c904eaf575a5f5ca6a2ba1aa135828"),
+    # recorded on 2026-12-07 from commit d18b2ba (two runs, the same digests)
+    "GenuineIntel/AVX512": ("31f9e4689cfdb1180fc0a53b8ffcdebd5726b247c5f7adb2a6fbb0715d360977",
+                            "820e9a5054eccd52c3f8c70fe94da352b7297cef6eed09c69094ecc2392b57cf"),
 }
 
 CONFIG = StudyConfig(snrs=("high",), nominal_densities=(0.38,), challenge_sets=("LD",), n_frames=6, seed=11,
