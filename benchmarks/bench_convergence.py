@@ -218,10 +218,11 @@ def _crowding_table(records: list[dict]) -> None:
     print("\nBy crowding factor (bound in the frame / isolated bound of each true emitter):\n")
     print("| model | density | crowding | emitters | recall | RMSE vol | median bound | error/bound |")
     print("|---|---|---|---|---|---|---|---|")
+    from structloc.evaluate import crowding_labels
+
     for r in records:
-        for g in r["crowding"]:
-            high = "inf" if not np.isfinite(g["crowding_high"]) else f"{g['crowding_high']:g}"
-            print(f"| {r['recipe']} | {r['density']:g} | {g['crowding_low']:g}-{high} | {g['share']:.2f} | "
+        for label, g in zip(crowding_labels(), r["crowding"]):
+            print(f"| {r['recipe']} | {r['density']:g} | {label} | {g['share']:.2f} | "
                   f"{g['recall']:.2f} | {g['rmse_vol_nm']:.1f} | {g['median_bound_nm']:.1f} | "
                   f"{g['error_over_bound']:.2f} |")
 

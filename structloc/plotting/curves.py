@@ -388,7 +388,6 @@ def rmse_vs_crlb(
     return fig
 
 
-
 def error_vs_bound(tables: Mapping[str, Any], *, title: str | None = None) -> Figure:
     """Each model's error by crowding group, in nm beside the bound and in units of the bound.
 
@@ -401,8 +400,9 @@ def error_vs_bound(tables: Mapping[str, Any], *, title: str | None = None) -> Fi
     -------
     matplotlib.figure.Figure
         Two panels over the crowding groups (x labels: the factor range and the share of the
-        emitters): left, RMSE_vol per model (bars, log y) with the median bound of the matched
-        emitters (black ticks; off the top where most have none); right, the error in units of each
+        emitters): left, RMSE_vol per model (bars, log y) with the median bound of the first
+        table's matched emitters (black ticks; left out where most have none or it lies far above
+        the bars); right, the error in units of each
         emitter's own bound, with lines at 1 (the bound) and 2.
     """
     tables = mapping("tables", tables)
