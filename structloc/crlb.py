@@ -48,6 +48,7 @@ __all__ = [
     "fisher_information",
     "profile_derivatives",
     "sigma_derivative",
+    "spot_derivatives",
 ]
 
 #: Noise models understood by :func:`fisher_information`.
@@ -112,6 +113,43 @@ def sigma_derivative(psf: AstigmaticPSF, z_nm: np.ndarray) -> tuple[np.ndarray, 
         one_axis(psf.sigma0_x_nm, psf.c_x_nm, psf.d_x_nm, psf.a_x, psf.b_x),
         one_axis(psf.sigma0_y_nm, psf.c_y_nm, psf.d_y_nm, psf.a_y, psf.b_y),
     )
+
+
+def spot_derivatives(psf: AstigmaticPSF, x_nm, y_nm, z_nm, width_px: int, height_px: int,
+                     pixel_nm: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The pixel-integrated image of one photon of an emitter and its derivatives (analytic).
+
+    Parameters
+    ----------
+    psf : AstigmaticPSF
+        Widths and centre drift of the spot.
+    x_nm, y_nm, z_nm : np.ndarray, shape (...,)
+        Emitter positions in nm, x and y from the top-left corner of pixel (0, 0) (the image is
+        centred on the position plus the PSF's drift at z).
+    width_px, height_px : int
+        Pixels of the image.
+    pixel_nm : float
+        Pixel size in nm.
+
+    Returns
+    -------
+    signal, d_dx, d_dy, d_dz : np.ndarray, shape (..., height_px, width_px)
+        Fraction of the photons in each pixel and its derivatives per nm of x, y and z.
+    """
+    z = np.asarray(z_nm, dtype=np.float64)
+    sx, sy = psf.sigma_nm(z)
+    dsx_dz, dsy_dz = sigma_derivative(psf, z)
+    drift_x, drift_y = psf.centre_offset_nm(z)
+    ddx_dz, ddy_dz = psf.centre_offset_slope(z)
+    px, dpx_dx, dpx_ds = profile_derivatives(np.asarray(x_nm, np.float64) + drift_x, sx, width_px, pixel_nm)
+    py, dpy_dy, dpy_ds = profile_derivatives(np.asarray(y_nm, np.float64) + drift_y, sy, height_px, pixel_nm)
+
+    def outer(col: np.ndarray, row: np.ndarray) -> np.ndarray:
+        return col[..., :, None] * row[..., None, :]  # (..., H) x (..., W) -> (..., H, W)
+
+    d_dz = (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]
+            + outer(py, dpx_dx) * ddx_dz[..., None, None] + outer(dpy_dy, px) * ddy_dz[..., None, None])
+    return outer(py, px), outer(py, dpx_dx), outer(dpy_dy, px), d_dz
 
 
 def _as_float_array(name: str, value, *, sign: str = "any") -> np.ndarray:
@@ -244,32 +282,12 @@ class CRLBSetup:
         y_off = _as_float_array("y_offset_px", y_offset_px)
         z, n, b, x_off, y_off = np.broadcast_arrays(z, n, b, x_off, y_off)
 
-        sx, sy = psf.sigma_nm(z)
-        dsx_dz, dsy_dz = sigma_derivative(psf, z)
-        # the emitter sits at the ROI centre plus the offset; its image also moves with the PSF drift
-        drift_x, drift_y = psf.centre_offset_nm(z)
-        ddx_dz, ddy_dz = psf.centre_offset_slope(z)
-        x = (roi_px // 2 + x_off) * pixel_nm + drift_x
-        y = (roi_px // 2 + y_off) * pixel_nm + drift_y
-        px, dpx_dx, dpx_ds = profile_derivatives(x, sx, roi_px, pixel_nm)  # (..., W)
-        py, dpy_dy, dpy_ds = profile_derivatives(y, sy, roi_px, pixel_nm)  # (..., H)
-
-        def outer(row: np.ndarray, col: np.ndarray) -> np.ndarray:
-            return row[..., :, None] * col[..., None, :]  # (..., H, W)
-
+        # the emitter sits at the ROI centre plus the offset (its image also moves with the PSF drift)
+        x = (roi_px // 2 + x_off) * pixel_nm
+        y = (roi_px // 2 + y_off) * pixel_nm
+        signal, d_dx, d_dy, d_dz = spot_derivatives(psf, x, y, z, roi_px, roi_px, pixel_nm)
         nn = n[..., None, None]
-        signal = outer(py, px)
-        jac = np.stack(
-            [
-                nn * outer(py, dpx_dx),
-                nn * outer(dpy_dy, px),
-                nn * (outer(py, dpx_ds) * dsx_dz[..., None, None] + outer(dpy_ds, px) * dsy_dz[..., None, None]
-                      + outer(py, dpx_dx) * ddx_dz[..., None, None] + outer(dpy_dy, px) * ddy_dz[..., None, None]),
-                signal,
-                np.ones_like(signal),
-            ],
-            axis=-1,
-        )  # (..., H, W, 5)
+        jac = np.stack([nn * d_dx, nn * d_dy, nn * d_dz, signal, np.ones_like(signal)], axis=-1)  # (..., H, W, 5)
         mu = nn * signal + b[..., None, None]
         var = self.noise_variance(mu)
         # With background 0, pixels far from the emitter can have exactly zero expected variance: no

@@ -30,7 +30,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from .crlb import CRLB, CRLBSetup, profile_derivatives, sigma_derivative
+from .checks import nonnegative_float
+from .crlb import CRLB, CRLBSetup, spot_derivatives
 from .emitters import Emitters
 from .field import Field
 from .memory import check_fits
@@ -81,12 +82,7 @@ def frame_crlb(emitters: Emitters, *, field: Field, background_photons: float,
         raise ValueError("frame_crlb needs a scalar sCMOS read noise (a per-pixel map belongs to a ROI)")
     if not isinstance(field, Field):
         raise TypeError(f"field must be a Field, got {type(field).__name__}")
-    try:
-        background = float(background_photons)
-    except (TypeError, ValueError):
-        raise TypeError(f"background_photons must be a number, got {background_photons!r}") from None
-    if not (np.isfinite(background) and background >= 0):
-        raise ValueError(f"background_photons must be finite and >= 0, got {background_photons!r}")
+    background = nonnegative_float("background_photons", background_photons)
     n = len(emitters)
     photons = np.asarray(emitters.photons, np.float64)
     if n and not np.all(np.isfinite(photons) & (photons > 0)):
@@ -132,28 +128,13 @@ def crowding_factor(emitters: Emitters, *, field: Field, background_photons: flo
 
 def _one_frame(x_nm, y_nm, z_nm, photons, field: Field, background: float, setup: CRLBSetup) -> np.ndarray:
     """Bounds (K, 5) of the K emitters of one frame: x, y, z, photons, then the frame's background."""
-    psf, pixel = setup.psf, field.pixel_nm
-    z = np.asarray(z_nm, np.float64)
-    sx, sy = psf.sigma_nm(z)
-    dsx_dz, dsy_dz = sigma_derivative(psf, z)
-    drift_x, drift_y = psf.centre_offset_nm(z)
-    ddx_dz, ddy_dz = psf.centre_offset_slope(z)
-    px, dpx_dx, dpx_ds = profile_derivatives(np.asarray(x_nm, np.float64) + drift_x, sx, field.width_px, pixel)
-    py, dpy_dy, dpy_ds = profile_derivatives(np.asarray(y_nm, np.float64) + drift_y, sy, field.height_px, pixel)
+    signal, d_dx, d_dy, d_dz = spot_derivatives(setup.psf, x_nm, y_nm, z_nm, field.width_px, field.height_px,
+                                                field.pixel_nm)  # each (K, H, W)
     n = photons[:, None, None]
-
-    def outer(col: np.ndarray, row: np.ndarray) -> np.ndarray:  # (K, H) x (K, W) -> (K, H, W)
-        return col[:, :, None] * row[:, None, :]
-
-    d_dz = (outer(py, dpx_ds) * dsx_dz[:, None, None] + outer(dpy_ds, px) * dsy_dz[:, None, None]
-            + outer(py, dpx_dx) * ddx_dz[:, None, None] + outer(dpy_dy, px) * ddy_dz[:, None, None])
-    signal = outer(py, px)
-    k = len(z)
+    k = len(photons)
     jac = np.empty((4 * k + 1, field.height_px * field.width_px))
-    jac[0:4 * k:4] = (n * outer(py, dpx_dx)).reshape(k, -1)
-    jac[1:4 * k:4] = (n * outer(dpy_dy, px)).reshape(k, -1)
-    jac[2:4 * k:4] = (n * d_dz).reshape(k, -1)
-    jac[3:4 * k:4] = signal.reshape(k, -1)
+    for offset, derivative in enumerate((n * d_dx, n * d_dy, n * d_dz, signal)):
+        jac[offset:4 * k:4] = derivative.reshape(k, -1)
     jac[-1] = 1.0
     mu = (n * signal).sum(axis=0).ravel() + background
     var = setup.noise_variance(mu)

@@ -117,7 +117,7 @@ def test_empty_input_gives_empty_bounds():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(background_photons=-1.0), "background_photons"),
     (dict(background_photons=float("nan")), "background_photons"),
-    (dict(background_photons="fifty"), "background_photons must be a number"),
+    (dict(background_photons="fifty"), "background_photons must be finite and >= 0"),
     (dict(background_photons=50.0, setup="emccd"), "CRLBSetup"),
     (dict(background_photons=50.0, field=(64, 64)), "Field"),
 ])
