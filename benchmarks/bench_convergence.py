@@ -47,6 +47,8 @@ RECIPES: dict[str, dict] = {
     "mixture-fast": dict(head="mixture", preset="fast", batch_size=8, lr=2e-3, steps_per_epoch=500),
     "mixture-fast-bf16": dict(head="mixture", preset="fast", batch_size=8, lr=2e-3, steps_per_epoch=500,
                               bf16_on_cpu=True),
+    "mixture-large-bf16": dict(head="mixture", preset="large", batch_size=8, lr=2e-3, steps_per_epoch=500,
+                               bf16_on_cpu=True),
 }
 
 

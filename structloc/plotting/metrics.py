@@ -173,11 +173,15 @@ def paired_differences(df, *, figsize: tuple[float, float] = (8.0, 3.0)) -> Figu
     """Helix - csr on the same frames, with paired 95 % intervals: JI (left) and RMSE_vol (right).
 
     One line per SNR against nominal density; above 0 on the left (below 0 on the right) means
-    helix training is better. Challenge sets are left out.
+    helix training is better. Challenge sets are left out. A table with several training seeds
+    per SNR is refused (its intervals are per seed; draw it with :func:`seed_differences`).
     """
     _check_table(df, ["jaccard_diff", "jaccard_diff_ci_low", "jaccard_diff_ci_high", "rmse_vol_diff_nm",
                       "rmse_vol_diff_ci_low", "rmse_vol_diff_ci_high"])
     grid = df[_on_grid(df) & (df["approach"] == "helix")]
+    if "training_seed" in grid.columns and grid.groupby("snr")["training_seed"].nunique().max() > 1:
+        raise ValueError("results table has several training seeds per SNR: select one, or draw them "
+                         "with seed_differences")
     if grid["jaccard_diff"].notna().sum() == 0:
         raise ValueError("no paired differences in the table (run both approaches with structloc.study.run)")
     fig, axes = plt.subplots(1, 2, figsize=figsize)

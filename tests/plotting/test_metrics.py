@@ -28,7 +28,7 @@ def _table():
         for test_set, density in (("0.38", 0.4), ("2.2", 2.1), ("13", 12.7), ("LD", 0.05)):
             for approach in ("csr", "helix"):
                 row = {c: float(rng.uniform(0.2, 0.8)) for c in RESULT_COLUMNS}
-                row.update(approach=approach, snr=snr, test_set=test_set, nominal_density=density,
+                row.update(approach=approach, snr=snr, test_set=test_set, nominal_density=density, training_seed=0,
                            checkerboard_dof=19, checkerboard_25nm_dof=19, command="x", model="m")
                 for m in ("jaccard", "rmse_vol_nm", "efficiency_3d"):
                     row[f"{m}_ci_low"], row[f"{m}_ci_high"] = row[m] - 0.1, row[m] + 0.1
@@ -62,6 +62,10 @@ def test_paired_differences_one_line_per_snr_and_needs_differences():
     assert len(fig.axes) == 2 and len(fig.axes[0].get_lines()) == 2 + 1  # two SNRs and the zero line
     with pytest.raises(ValueError, match="no paired"):
         plotting.paired_differences(df.assign(jaccard_diff=np.nan))
+    seeds = pd.concat([df.assign(training_seed=seed) for seed in (0, 1)])
+    with pytest.raises(ValueError, match="several training seeds"):
+        plotting.paired_differences(seeds)  # would average the seeds' intervals
+    assert len(plotting.paired_differences(df.assign(training_seed=0)).axes) == 2
 
 
 def test_seed_differences_one_line_per_model_and_seed():
