@@ -17,11 +17,12 @@ over all pairs with a finite bound, and ``RMSE vol alone``, the RMSE_vol of the 
 costs less than 25 % of their isolated bound (no close neighbour, PSF inside the frame), with their
 share of all emitters; for ``--checkpoints`` also a second table of recall, RMSE_vol, median bound
 and error/bound in each crowding group; when training, it saves a plot of JI and RMSE_vol against
-wall time (log x). The reference recipe is today's (``grid``); the comparison is a ratio
-measured in one run on one machine.
+wall time (log x). Name today's recipe (``mixture-fast``, the shipped models') beside a new one,
+so the comparison is a ratio measured in one run on one machine (the default pair, ``grid`` and
+``mixture``, is the first A/B of the heads).
 
-    python benchmarks/bench_convergence.py --sampler helix --snr high --minutes 20 \\
-        --points 2 5 10 20 --recipes grid mixture --out runs/convergence
+    python benchmarks/bench_convergence.py --sampler helix --snr high --minutes 130 \\
+        --points 10 30 60 130 --recipes mixture-fast mixture-large-bf16 --out runs/convergence
 """
 
 from __future__ import annotations
