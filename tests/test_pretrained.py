@@ -148,3 +148,41 @@ def test_ship_models_only_rewrites_the_named_models(tmp_path):
                              "--only", "general"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert (dest / "csr_high.pt").read_bytes() == b"kept" and load_checkpoint(dest / "general.pt")["step"] > 0
+
+
+def test_ship_models_in_float16_halves_the_file_and_localizes_as_the_float32_network(tmp_path):
+    ship = load_tool("ship_models")
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copyfile(pretrained.checkpoint_path("helix_high"), src / "helix_high.pt")
+    shutil.copyfile(pretrained.checkpoint_path("helix_high").with_suffix(".json"), src / "helix_high.json")
+    full = ship.ship(src, tmp_path / "f32", ["helix_high"])[0]
+    half = ship.ship(src, tmp_path / "f16", ["helix_high"], float16=True)[0]
+    assert half.stat().st_size < 0.55 * full.stat().st_size
+    saved = load_checkpoint(half)
+    assert saved["weights_dtype"] == "float16" and "weights_dtype" not in load_checkpoint(full)
+    kinds = {v.dtype for v in saved["model"].values()}
+    assert torch.float16 in kinds and torch.int64 in kinds  # batch-norm counters stay integers
+    a, b = Localizer.from_checkpoint(full), Localizer.from_checkpoint(half)
+    assert all(p.dtype == torch.float32 for p in b.model.parameters())  # cast back on load
+    from structloc.evaluate import match
+    from structloc.sampling import MT0Sampler
+    from structloc.simulate import simulate
+
+    sim = simulate(MT0Sampler(), n_frames=8, snr="high", density_per_um2=1.0, seed=3, psf=a.psf)
+    pa, pb = a(sim.frames), b(sim.frames)
+    pairs = match(pa, pb)  # the same emitters, found at the same places to well under a nanometre
+    assert len(pa) > 50 and abs(len(pa) - len(pb)) <= 0.02 * len(pa)
+    assert len(pairs.truth_index) >= 0.98 * len(pa)
+    shift = np.hypot(pa.take(pairs.truth_index).x_nm - pb.take(pairs.pred_index).x_nm,
+                     pa.take(pairs.truth_index).y_nm - pb.take(pairs.pred_index).y_nm)
+    assert np.median(shift) < 0.5
+
+
+def test_ship_models_refuses_float16_for_weights_out_of_its_range():
+    ship = load_tool("ship_models")
+    data = load_checkpoint(pretrained.checkpoint_path("csr_low"))
+    name = next(k for k, v in data["model"].items() if v.is_floating_point())
+    data["model"][name] = data["model"][name] * 0 + 1e5
+    with pytest.raises(ValueError, match=f"weight {name} exceeds float16's range"):
+        ship.in_float16(data)
