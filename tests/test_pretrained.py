@@ -179,10 +179,12 @@ def test_ship_models_in_float16_halves_the_file_and_localizes_as_the_float32_net
     assert np.median(shift) < 0.5
 
 
-def test_ship_models_refuses_float16_for_weights_out_of_its_range():
+def test_ship_models_keeps_in_float32_a_tensor_beyond_float16s_range():
     ship = load_tool("ship_models")
     data = load_checkpoint(pretrained.checkpoint_path("csr_low"))
     name = next(k for k, v in data["model"].items() if v.is_floating_point())
-    data["model"][name] = data["model"][name] * 0 + 1e5
-    with pytest.raises(ValueError, match=f"weight {name} exceeds float16's range"):
-        ship.in_float16(data)
+    data["model"][name] = data["model"][name] * 0 + 1e5  # rounded to float16 it would be infinite
+    state = ship.in_float16(data)["model"]
+    assert state[name].dtype == torch.float32 and torch.equal(state[name], data["model"][name])
+    assert sum(v.dtype == torch.float16 for v in state.values()) == \
+        sum(v.is_floating_point() for v in data["model"].values()) - 1

@@ -8,7 +8,8 @@ states) and their ``.json`` provenance. The package ships only what localizing n
 atomically to DEST, with its ``.json`` copied next to it. With ``--float16`` the network's
 floating-point weights are stored in float16 (half the bytes, for the ``large`` preset's 4.4 M
 parameters: 8.7 MB instead of 17 MB); the network is float32 as before once loaded
-(``load_state_dict`` casts them back), and the shipped checkpoint says ``weights_dtype: float16``.
+(``load_state_dict`` casts them back), and the shipped checkpoint says ``weights_dtype: float16``;
+a tensor with values beyond float16's range stays float32.
 
 Usage::
 
@@ -44,20 +45,14 @@ def stripped(checkpoint: dict) -> dict:
 
 
 def in_float16(checkpoint: dict) -> dict:
-    """The checkpoint with its network's floating-point tensors stored in float16 (integer ones,
-    such as batch-norm counters, kept), marked ``weights_dtype: float16``.
-
-    Raises
-    ------
-    ValueError
-        If a weight's magnitude exceeds float16's range (65504), where rounding would turn it
-        into infinity.
-    """
+    """The checkpoint with its network's floating-point tensors stored in float16, marked
+    ``weights_dtype: float16``. Integer tensors (batch-norm counters) are kept, and so is, in
+    float32, any tensor with a value beyond float16's range (65504), which rounding would turn into
+    infinity (a batch-norm running variance of the ``large`` preset is one)."""
+    limit = torch.finfo(torch.float16).max
     state = {}
     for key, tensor in checkpoint["model"].items():
-        if tensor.is_floating_point():
-            if tensor.numel() and float(tensor.abs().max()) > torch.finfo(torch.float16).max:
-                raise ValueError(f"weight {key} exceeds float16's range; ship this model in float32")
+        if tensor.is_floating_point() and (tensor.numel() == 0 or float(tensor.abs().max()) <= limit):
             tensor = tensor.to(torch.float16)
         state[key] = tensor
     return {**checkpoint, "model": state, "weights_dtype": "float16"}
