@@ -8,7 +8,7 @@ a reference measured in the same run (a 3 x 3 convolution of the same frames) an
 
 An untrained network's decoding is not what a user meets (the mixture head's decoder only looks at
 bins above its probability floor, and an untrained network has none), so a second table runs the
-shipped models (``--models``, default helix_high and csr_high) end to end, ADU frames in and
+shipped models (``--models``, default helix_high and csr_high, or checkpoint files) end to end, ADU frames in and
 localizations out (:class:`structloc.localize.Localizer`, batch of 64 frames), on 64 x 64 MT0
 frames at ``--densities`` emitters/um^2: frames/s, the share of time spent decoding, and
 localizations per frame.
@@ -87,14 +87,15 @@ def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch
 
 def shipped_fps(name: str, density: float, repeats: int, device: torch.device) -> tuple[float, float, float]:
     """(frames/s end to end, fraction of the time spent decoding, localizations per frame) of the
-    shipped model ``name`` on 64 MT0 frames at ``density`` /um^2, simulated with its own PSF. The
+    model ``name`` (a shipped model's name or a checkpoint file) on 64 MT0 frames at ``density`` /um^2, simulated with its own PSF. The
     decoding share is 1 - (time of :meth:`Localizer.expected_counts`, the same network pass
     without decoding) / (time of the full call)."""
     from structloc.localize import Localizer
+    from structloc.pretrained import resolve_model
     from structloc.sampling import MT0Sampler
     from structloc.simulate import simulate
 
-    loc = Localizer.pretrained(name, device=device, batch_frames=64)
+    loc = Localizer.from_checkpoint(resolve_model(name), device=device, batch_frames=64)
     frames = simulate(MT0Sampler(), 64, snr=loc.checkpoint.config.snr, density_per_um2=density, seed=7,
                       psf=loc.psf).frames
     network_s = _median_time(lambda: loc.expected_counts(frames), repeats)
@@ -118,7 +119,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--models", nargs="*", default=["helix_high", "csr_high"],
-                        help="shipped models to run end to end on MT0 frames (none: skip that table)")
+                        help="shipped models (names) or checkpoint files to run end to end on MT0 frames "
+                             "(none: skip that table)")
     parser.add_argument("--densities", nargs="+", type=float, default=[0.1, 1.0, 5.0])
     args = parser.parse_args()
     device = torch.device(args.device)
