@@ -7,11 +7,12 @@ float32 and, on a CPU with native bfloat16, under bf16 autocast (``structloc tra
 a reference measured in the same run (a 3 x 3 convolution of the same frames) and machine info.
 
 An untrained network's decoding is not what a user meets (the mixture head's decoder only looks at
-bins above its probability floor, and an untrained network has none), so a second table runs the
-shipped models (``--models``, default helix_high and csr_high, or checkpoint files) end to end, ADU frames in and
-localizations out (:class:`structloc.localize.Localizer`, batch of 64 frames), on 64 x 64 MT0
-frames at ``--densities`` emitters/um^2: frames/s, the share of time spent decoding, and
-localizations per frame.
+bins above its probability floor, and an untrained network has none), so a second table runs
+trained models (``--models``: shipped models' names, default helix_high and csr_high, or
+checkpoint files) end to end, ADU frames in and localizations out
+(:class:`structloc.localize.Localizer`, batch of 64 frames), on 64 x 64 MT0 frames at
+``--densities`` emitters/um^2: frames/s, the share of time spent decoding, and localizations per
+frame.
 
     python benchmarks/bench_model.py [--presets small large] [--repeats 5] [--device cpu]
     python benchmarks/bench_model.py --presets --models helix_high --densities 1 5
@@ -87,9 +88,10 @@ def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch
 
 def shipped_fps(name: str, density: float, repeats: int, device: torch.device) -> tuple[float, float, float]:
     """(frames/s end to end, fraction of the time spent decoding, localizations per frame) of the
-    model ``name`` (a shipped model's name or a checkpoint file) on 64 MT0 frames at ``density`` /um^2, simulated with its own PSF. The
-    decoding share is 1 - (time of :meth:`Localizer.expected_counts`, the same network pass
-    without decoding) / (time of the full call)."""
+    model ``name`` (a shipped model's name or a checkpoint file) on 64 MT0 frames at ``density``
+    /um^2, simulated with its own PSF. The decoding share is 1 - (time of
+    :meth:`Localizer.expected_counts`, the same network pass without decoding) / (time of the
+    full call)."""
     from structloc.localize import Localizer
     from structloc.pretrained import resolve_model
     from structloc.sampling import MT0Sampler
@@ -147,7 +149,7 @@ def main() -> None:
                 row.append(f"{training_fps(preset, head, args.train_batch, args.repeats, device, bf16=True):.1f}")
             print("| " + " | ".join(row) + " |", flush=True)
     if args.models:
-        print("\nShipped models end to end (ADU frames in, localizations out), 64 MT0 frames of 64 x 64 px:\n")
+        print("\nTrained models end to end (ADU frames in, localizations out), 64 MT0 frames of 64 x 64 px:\n")
         print("| model | density (/um^2) | frames/s | decoding share | localizations/frame |")
         print("|---|---|---|---|---|")
         for name in args.models:
