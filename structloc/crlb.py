@@ -57,6 +57,9 @@ NOISE_MODELS = ("poisson", "emccd", "scmos")
 PARAMETERS = ("x_nm", "y_nm", "z_nm", "photons", "background")
 
 NoiseModel = Literal["poisson", "emccd", "scmos"]
+#: Working memory of one batch of emitters in :meth:`CRLBSetup.fisher_information`, bytes: bounds
+#: the bound of many emitters (a whole test set's) to this, whatever their number.
+_FISHER_BYTES = 64 * 2**20
 
 
 def profile_derivatives(
@@ -281,19 +284,31 @@ class CRLBSetup:
         x_off = _as_float_array("x_offset_px", x_offset_px)
         y_off = _as_float_array("y_offset_px", y_offset_px)
         z, n, b, x_off, y_off = np.broadcast_arrays(z, n, b, x_off, y_off)
-
+        shape = z.shape
+        z, n, b, x_off, y_off = (np.ravel(a) for a in (z, n, b, x_off, y_off))
         # the emitter sits at the ROI centre plus the offset (its image also moves with the PSF drift)
         x = (roi_px // 2 + x_off) * pixel_nm
         y = (roi_px // 2 + y_off) * pixel_nm
-        signal, d_dx, d_dy, d_dz = spot_derivatives(psf, x, y, z, roi_px, roi_px, pixel_nm)
-        nn = n[..., None, None]
-        jac = np.stack([nn * d_dx, nn * d_dy, nn * d_dz, signal, np.ones_like(signal)], axis=-1)  # (..., H, W, 5)
-        mu = nn * signal + b[..., None, None]
-        var = self.noise_variance(mu)
+        fisher = np.empty((len(z), len(PARAMETERS), len(PARAMETERS)))
+        # a few emitters' images at a time: each needs five (roi_px, roi_px) float64 derivative images
+        step = max(1, _FISHER_BYTES // (8 * 12 * roi_px * roi_px))
+        for start in range(0, len(z), step):
+            part = slice(start, start + step)
+            fisher[part] = self._fisher_of_spots(x[part], y[part], z[part], n[part], b[part])
+        return fisher.reshape(shape + fisher.shape[1:])
+
+    def _fisher_of_spots(self, x_nm: np.ndarray, y_nm: np.ndarray, z_nm: np.ndarray, photons: np.ndarray,
+                         background: np.ndarray) -> np.ndarray:
+        """Fisher matrices (k, 5, 5) of k emitters at ROI positions ``x_nm``, ``y_nm`` (1-D arrays)."""
+        signal, d_dx, d_dy, d_dz = spot_derivatives(self.psf, x_nm, y_nm, z_nm, self.roi_px, self.roi_px,
+                                                    self.pixel_nm)
+        nn = photons[:, None, None]
+        jac = np.stack([nn * d_dx, nn * d_dy, nn * d_dz, signal, np.ones_like(signal)], axis=-1)  # (k, H, W, 5)
+        var = self.noise_variance(nn * signal + background[:, None, None])
         # With background 0, pixels far from the emitter can have exactly zero expected variance: no
         # photon is ever seen there, they carry no usable information and are skipped.
         weight = np.divide(1.0, var, out=np.zeros_like(var), where=var > 0)
-        return np.einsum("...hwi,...hwj->...ij", jac * weight[..., None], jac)
+        return np.einsum("khwi,khwj->kij", jac * weight[..., None], jac)
 
     def crlb(self, z_nm, *, photons, background, x_offset_px=0.5, y_offset_px=0.5) -> CRLB:
         """Cramer-Rao lower bound of (x, y, z, photons, background) (see :func:`crlb`)."""

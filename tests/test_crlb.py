@@ -1,6 +1,7 @@
 """CRLB: analytic derivatives, closed forms, noise models, scaling laws, validation."""
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -223,6 +224,24 @@ def test_broadcasting_and_derived_quantities():
     fisher = fisher_information(z, photons=5000.0, background=10.0)
     assert fisher.shape == (5, 5, 5) and np.allclose(fisher, np.swapaxes(fisher, -1, -2))
     assert np.all(np.linalg.eigvalsh(fisher) > 0)
+
+
+def test_the_bounds_of_many_emitters_take_bounded_memory_and_equal_each_emitters_own():
+    # a test set's worth of emitters (300 frames at 5 /um^2 hold ~60,000) is bounded in batches:
+    # without them this call's derivative images alone would take ~5 GB
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-750, 750, 8000)
+    photons = rng.uniform(1000, 20000, 8000)
+    tracemalloc.start()
+    try:
+        bound = crlb(z, photons=photons, background=50.0, noise="emccd")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 400 * 2**20
+    for k in (0, 1, 417, 4000, 7999):  # batch edges included (a batch is a few hundred emitters)
+        alone = crlb(z[k], photons=photons[k], background=50.0, noise="emccd")
+        assert float(alone.volumetric_nm) == pytest.approx(bound.volumetric_nm[k], rel=1e-12)
 
 
 def test_crlb_for_snr_uses_the_presets():
