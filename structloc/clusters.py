@@ -92,11 +92,12 @@ def merge_bins(frame: np.ndarray, x_nm: np.ndarray, y_nm: np.ndarray, z_nm: np.n
     owner = np.full(n, -1, np.int64)
     while (free := owner < 0).any():
         live = free[a] & free[b]
-        best_neighbour = np.zeros(n, np.int64)
-        np.maximum.at(best_neighbour, a[live], rank[b[live]])
-        seed = free & (rank > best_neighbour)
+        a, b = a[live], b[live]  # a bin that has joined a cluster never takes part again
+        outranked = np.zeros(n, bool)
+        outranked[a[rank[b] > rank[a]]] = True  # a free neighbour has a larger p
+        seed = free & ~outranked
         owner[seed] = np.nonzero(seed)[0]
-        edge = live & seed[b] & ~seed[a]
+        edge = seed[b] & ~seed[a]
         claim = np.zeros(n, np.int64)  # the rank of the largest seed next to each free bin
         np.maximum.at(claim, a[edge], rank[b[edge]])
         joining = np.nonzero(claim > 0)[0]
