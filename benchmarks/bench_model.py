@@ -12,7 +12,9 @@ trained models (``--models``: shipped models' names, default helix_high and csr_
 checkpoint files) end to end, ADU frames in and localizations out
 (:class:`structloc.localize.Localizer`, batch of 64 frames), on 64 x 64 MT0 frames at
 ``--densities`` emitters/um^2: frames/s, the share of time spent decoding, and localizations per
-frame.
+frame; where the device runs bfloat16 natively, also the frames/s of the network under bf16
+autocast (``Localizer(precision="bfloat16")``, ``structloc localize --precision bfloat16``) and
+how far its localizations moved from float32's (median over matched pairs, nm).
 
     python benchmarks/bench_model.py [--presets small large] [--repeats 5] [--device cpu]
     python benchmarks/bench_model.py --presets --models helix_high --densities 1 5
@@ -86,12 +88,17 @@ def training_fps(preset: str, head: str, batch: int, repeats: int, device: torch
     return batch / _median_time(run, repeats)
 
 
-def shipped_fps(name: str, density: float, repeats: int, device: torch.device) -> tuple[float, float, float]:
-    """(frames/s end to end, fraction of the time spent decoding, localizations per frame) of the
-    model ``name`` (a shipped model's name or a checkpoint file) on 64 MT0 frames at ``density``
-    /um^2, simulated with its own PSF. The decoding share is 1 - (time of
-    :meth:`Localizer.expected_counts`, the same network pass without decoding) / (time of the
-    full call)."""
+def model_fps(name: str, density: float, repeats: int, device: torch.device,
+              bf16: bool) -> tuple[float, float, float, float, float]:
+    """End to end on 64 MT0 frames at ``density`` /um^2 (simulated with the model's own PSF) of
+    the model ``name`` (a shipped model's name or a checkpoint file): frames/s, the fraction of the
+    time spent decoding, localizations per frame, and with ``bf16`` the frames/s in bfloat16 and
+    the median distance (nm, lateral) of its localizations from float32's (nan without). The
+    decoding share is 1 - (time of :meth:`Localizer.expected_counts`, the same network pass
+    without decoding) / (time of the full call)."""
+    import numpy as np
+
+    from structloc.evaluate import match
     from structloc.localize import Localizer
     from structloc.pretrained import resolve_model
     from structloc.sampling import MT0Sampler
@@ -102,7 +109,17 @@ def shipped_fps(name: str, density: float, repeats: int, device: torch.device) -
                       psf=loc.psf).frames
     network_s = _median_time(lambda: loc.expected_counts(frames), repeats)
     total_s = _median_time(lambda: loc(frames), repeats)
-    return len(frames) / total_s, max(0.0, 1.0 - network_s / total_s), len(loc(frames)) / len(frames)
+    table = loc(frames)
+    bf16_fps = moved = float("nan")
+    if bf16:
+        half = Localizer.from_checkpoint(resolve_model(name), device=device, batch_frames=64, precision="bfloat16")
+        bf16_fps = len(frames) / _median_time(lambda: half(frames), repeats)
+        other = half(frames)
+        pairs = match(table, other)
+        moved = float(np.median(np.hypot(table.x_nm[pairs.truth_index] - other.x_nm[pairs.pred_index],
+                                         table.y_nm[pairs.truth_index] - other.y_nm[pairs.pred_index])))
+    return (len(frames) / total_s, max(0.0, 1.0 - network_s / total_s), len(table) / len(frames),
+            bf16_fps, moved)
 
 
 def reference_fps(batch: int, repeats: int, device: torch.device) -> float:
@@ -150,12 +167,15 @@ def main() -> None:
             print("| " + " | ".join(row) + " |", flush=True)
     if args.models:
         print("\nTrained models end to end (ADU frames in, localizations out), 64 MT0 frames of 64 x 64 px:\n")
-        print("| model | density (/um^2) | frames/s | decoding share | localizations/frame |")
-        print("|---|---|---|---|---|")
+        native_bf16 = bf16 or (device.type == "cuda" and torch.cuda.is_bf16_supported())
+        extra = " bf16 frames/s | bf16 moved (nm) |" if native_bf16 else ""
+        print("| model | density (/um^2) | frames/s | decoding share | localizations/frame |" + extra)
+        print("|---|---|---|---|---|" + ("---|---|" if native_bf16 else ""))
         for name in args.models:
             for density in args.densities:
-                fps, share, per_frame = shipped_fps(name, density, args.repeats, device)
-                print(f"| {name} | {density:g} | {fps:.1f} | {share:.0%} | {per_frame:.1f} |", flush=True)
+                fps, share, per_frame, fps16, moved = model_fps(name, density, args.repeats, device, native_bf16)
+                cells = f" {fps16:.1f} | {moved:.2f} |" if native_bf16 else ""
+                print(f"| {name} | {density:g} | {fps:.1f} | {share:.0%} | {per_frame:.1f} |{cells}", flush=True)
 
 
 if __name__ == "__main__":

@@ -107,3 +107,19 @@ def test_localizer_on_cuda_agrees_with_the_cpu(tmp_path):
     assert abs(len(cpu) - len(gpu)) <= max(1, len(cpu) // 20)  # fp32 vs TF32 rounding near the threshold
     m = match(cpu, gpu, lateral_tol_nm=5.0, axial_tol_nm=10.0)
     assert m.tp >= 0.95 * min(len(cpu), len(gpu))
+
+
+def test_the_large_shipped_network_in_bfloat16_on_cuda_finds_the_cpus_emitters():
+    from structloc.evaluate import evaluate
+    from structloc.sampling import MT0Sampler
+    from structloc.simulate import simulate
+
+    if not torch.cuda.is_bf16_supported():
+        pytest.skip("this GPU has no bfloat16")
+    cpu = Localizer.pretrained("helix_high", device="cpu")
+    gpu = Localizer.pretrained("helix_high", device="cuda", precision="bfloat16")
+    sim = simulate(MT0Sampler(), 16, snr="high", density_per_um2=0.5, seed=4, psf=cpu.psf)
+    a, b = cpu(sim.frames), gpu(sim.frames)
+    m = match(a, b, lateral_tol_nm=5.0, axial_tol_nm=10.0)
+    assert len(a) > 50 and m.tp >= 0.95 * max(len(a), len(b))
+    assert abs(evaluate(sim.emitters, a).jaccard - evaluate(sim.emitters, b).jaccard) < 0.02

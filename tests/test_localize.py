@@ -345,3 +345,37 @@ def test_expected_counts_refuse_a_grid_head(tmp_path, frames):
                       steps_per_epoch=1, warmup_steps=1, n_val_frames=2, field=FIELD), path, progress=False)
     with pytest.raises(ValueError, match="mixture-head"):
         Localizer.from_checkpoint(path, device="cpu").expected_counts(frames[0])
+
+
+def test_bfloat16_inference_localizes_as_float32_on_a_cpu_with_native_bf16():
+    from structloc.device import cpu_has_bf16
+    from structloc.evaluate import match
+    from structloc.sampling import MT0Sampler
+
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no native bfloat16 (the refusal is tested below)")
+    full = Localizer.pretrained("helix_high", device="cpu")
+    half = Localizer.pretrained("helix_high", device="cpu", precision="bfloat16")
+    sim = simulate(MT0Sampler(), 16, snr="high", density_per_um2=0.5, seed=4, psf=full.psf)
+    a, b = full(sim.frames), half(sim.frames)
+    pairs = match(a, b)
+    assert len(a) > 50 and len(pairs.truth_index) >= 0.97 * max(len(a), len(b))
+    moved = np.hypot(a.x_nm[pairs.truth_index] - b.x_nm[pairs.pred_index],
+                     a.y_nm[pairs.truth_index] - b.y_nm[pairs.pred_index])
+    assert 0 < np.median(moved) < 2.0  # not float32's numbers, but the same emitters to ~a nanometre
+    assert abs(evaluate(sim.emitters, a).jaccard - evaluate(sim.emitters, b).jaccard) < 0.02
+
+
+def test_bfloat16_is_refused_where_it_would_be_emulated(checkpoint, tmp_path, monkeypatch, capsys):
+    import structloc.localize as localize
+
+    with pytest.raises(ValueError, match="precision must be one of"):
+        Localizer.from_checkpoint(checkpoint, device="cpu", precision="float16")
+    monkeypatch.setattr(localize, "cpu_has_bf16", lambda: False)
+    with pytest.raises(ValueError, match=r"^precision 'bfloat16' needs a CPU with native bfloat16"):
+        Localizer.from_checkpoint(checkpoint, device="cpu", precision="bfloat16")
+    out = tmp_path / "o.csv"
+    assert main(["localize", "--model", str(checkpoint), "--frames", "x.tif", "--out", str(out),
+                 "--device", "cpu", "--precision", "bfloat16"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "needs a CPU with native bfloat16" in err and "\n" not in err and not out.exists()

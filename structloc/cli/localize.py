@@ -8,7 +8,7 @@ from pathlib import Path
 from ..camera import (CAMERA_NAMES, CAMERA_PARAMETERS, Camera, camera_from_name, camera_parameters,
                       describe_camera)
 from ..io import check_output_path, read_camera_file, write_localizations_csv
-from ..localize import Localizer
+from ..localize import PRECISIONS, Localizer
 from ..pretrained import resolve_model
 from .arguments import positive_int, torch_device
 
@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="localization CSV (challenge format, frames from 1)")
     parser.add_argument("--device", type=torch_device, default=None, help="cpu, cuda, cuda:N, mps or auto (default)")
     parser.add_argument("--chunk-frames", type=positive_int, default=256, help="frames read per chunk")
+    parser.add_argument("--precision", choices=PRECISIONS, default="float32",
+                        help="arithmetic of the network: float32 (default) or bfloat16, faster on a CUDA GPU "
+                             "or a CPU with native bf16 (AVX512-BF16, AMX), refused elsewhere")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_camera_arguments(parser)
 
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.out)  # before any work
     camera, source = camera_from_arguments(args)
     localizer = Localizer.from_checkpoint(resolve_model(args.model), device=args.device, camera=camera,
-                                          camera_source=source)
+                                          camera_source=source, precision=args.precision)
     print(f"camera: {describe_camera(localizer.camera)}, from {localizer.camera_source}")
     table = localizer.localize_tiff(Path(args.frames), chunk_frames=args.chunk_frames,
                                     progress=not args.no_progress)
