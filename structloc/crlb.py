@@ -57,8 +57,8 @@ NOISE_MODELS = ("poisson", "emccd", "scmos")
 PARAMETERS = ("x_nm", "y_nm", "z_nm", "photons", "background")
 
 NoiseModel = Literal["poisson", "emccd", "scmos"]
-#: Working memory of one batch of emitters in :meth:`CRLBSetup.fisher_information`, bytes: bounds
-#: the bound of many emitters (a whole test set's) to this, whatever their number.
+#: Working memory of one batch of emitters in :meth:`CRLBSetup.fisher_information`, bytes: the
+#: bounds of many emitters (a whole test set's) are computed batch by batch within it.
 _FISHER_BYTES = 64 * 2**20
 
 
@@ -290,7 +290,7 @@ class CRLBSetup:
         x = (roi_px // 2 + x_off) * pixel_nm
         y = (roi_px // 2 + y_off) * pixel_nm
         fisher = np.empty((len(z), len(PARAMETERS), len(PARAMETERS)))
-        # a few emitters' images at a time: each needs five (roi_px, roi_px) float64 derivative images
+        # a few hundred emitters at a time: each needs about a dozen (roi_px, roi_px) float64 images
         step = max(1, _FISHER_BYTES // (8 * 12 * roi_px * roi_px))
         for start in range(0, len(z), step):
             part = slice(start, start + step)

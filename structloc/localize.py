@@ -77,7 +77,7 @@ class Localizer:
         Arithmetic of the network's forward pass: float32 (the default, the reference), or
         bfloat16 autocast (:data:`PRECISIONS`), which runs the convolutions on the bf16 units of
         a CUDA GPU or of a CPU with native bfloat16 (AVX512-BF16 or AMX; refused on other CPUs,
-        which would emulate it slowly). On an AMX CPU the ``large`` network ran 2.5-3 times
+        which would emulate it slowly). On an AMX CPU the ``large`` network ran 2-3 times
         faster; on MT0 frames its localizations moved a median 0.1-1 nm from float32's, and JI by
         less than 0.01, but in crowded frames a few moved much further (changed probabilities
         regroup the decoder's clusters), so results are not float32's bit for bit and the study
